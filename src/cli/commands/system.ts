@@ -1,0 +1,121 @@
+/** `init`, `status`, `doctor`: the config folder and the health of the installation. */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Command } from 'commander';
+import { BACKEND_NAMES, getBackend, sha256Hex, verifyEd25519 } from '../../engine/index.js';
+import { decodeHex } from '../../formats/base64.js';
+import { readLedgerTail } from '../../store/ledger-file.js';
+import { listKeys } from '../../store/keystore.js';
+import { loadKeyRevocations, loadTokenRevocations } from '../../store/revocation-lists.js';
+import { toPlain } from '../../formats/canonical/json-value.js';
+import { contextFrom } from '../context.js';
+import { printJson, say } from '../output.js';
+
+type Run = (action: (cmd: Command) => Promise<number>) => (...args: unknown[]) => Promise<void>;
+
+const MIN_NODE = [20, 19] as const;
+
+/** RFC 8032 section 7.1, TEST 1 (empty message): a known-good signature for the self-test. */
+const RFC8032_TEST1 = {
+  publicKey: 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+  signature: 'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
+};
+
+export function registerSystemCommands(program: Command, run: Run): void {
+  program
+    .command('init')
+    .description('create the config folder (keys/, trust/, trust/tokens/)')
+    .option('--json', 'print the paths as JSON')
+    .action(run(async (cmd) => {
+      const { paths } = contextFrom(cmd);
+      fs.mkdirSync(paths.keysDir, { recursive: true, mode: 0o700 });
+      fs.mkdirSync(paths.tokensDir, { recursive: true });
+      if (cmd.opts<{ json?: boolean }>().json === true) printJson({ status: 'ok', ...paths });
+      else say(`initialized ${paths.root}\n  keys:   ${paths.keysDir}\n  ledger: ${paths.ledger}`);
+      return 0;
+    }));
+
+  program
+    .command('status')
+    .description('summarize the config folder: keys, revocations, ledger head')
+    .option('--json', 'print as JSON')
+    .action(run(async (cmd) => {
+      const ctx = contextFrom(cmd);
+      const { paths } = ctx;
+      const keys = listKeys(paths.keysDir);
+      const [revokedKeys, revokedTokens] = await Promise.all([loadKeyRevocations(paths.keyRevocations), loadTokenRevocations(paths.tokenRevocations)]);
+      const ledgerBytes = fs.existsSync(paths.ledger) ? fs.statSync(paths.ledger).size : 0;
+      const head = ledgerBytes > 0 ? (await readLedgerTail(paths.ledger, 1)).map((e) => toPlain(e) as Record<string, unknown>)[0] : undefined;
+      const report = {
+        config_dir: paths.root,
+        backend: ctx.backend,
+        keys: keys.length,
+        revoked_keys: revokedKeys.size,
+        revoked_tokens: revokedTokens.size,
+        ledger: { file: paths.ledger, bytes: ledgerBytes, head_hash: head?.['entry_hash'] ?? null, head_ts: head?.['ts'] ?? null },
+      };
+      if (cmd.opts<{ json?: boolean }>().json === true) printJson(report);
+      else {
+        say(`config:   ${report.config_dir}`);
+        say(`backend:  ${report.backend}`);
+        say(`keys:     ${report.keys} (${report.revoked_keys} revoked)`);
+        say(`tokens:   ${report.revoked_tokens} revoked`);
+        say(`ledger:   ${report.ledger.bytes} bytes, head ${String(report.ledger.head_hash ?? '(empty)')} ${String(report.ledger.head_ts ?? '')}`);
+      }
+      return 0;
+    }));
+
+  program
+    .command('doctor')
+    .description('check the installation: Node version, native modules, engine self-test, config folder, private key permissions')
+    .option('--json', 'print the checks as JSON')
+    .action(run(async (cmd) => {
+      const ctx = contextFrom(cmd);
+      const checks: { check: string; ok: boolean; detail: string }[] = [];
+      const add = (check: string, ok: boolean, detail: string) => checks.push({ check, ok, detail });
+
+      const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+      add('node version', major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1]), `${process.version} (need >= ${MIN_NODE.join('.')})`);
+
+      const require = createRequire(import.meta.url);
+      for (const mod of ['sodium-native', 'argon2', 'fs-native-extensions']) {
+        try {
+          require(mod);
+          add(`native module ${mod}`, true, 'loads');
+        } catch (e) {
+          add(`native module ${mod}`, false, e instanceof Error ? e.message.split('\n')[0]! : String(e));
+        }
+      }
+
+      for (const name of BACKEND_NAMES) {
+        try {
+          const shaOk = sha256Hex(new TextEncoder().encode('abc'), { backend: name }) === 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
+          const sigOk = await verifyEd25519(decodeHex(RFC8032_TEST1.publicKey)!, new Uint8Array(0), decodeHex(RFC8032_TEST1.signature)!, { backend: name });
+          add(`backend ${name}`, shaOk && sigOk, `${getBackend(name).name}: sha256 ${shaOk ? 'ok' : 'WRONG'}, ed25519 ${sigOk ? 'ok' : 'WRONG'}`);
+        } catch (e) {
+          add(`backend ${name}`, false, e instanceof Error ? e.message : String(e));
+        }
+      }
+      add('selected backend', true, `${ctx.backend} for sha256 and ed25519 (--backend or BLUX_REG_BACKEND to change)`);
+
+      try {
+        fs.mkdirSync(ctx.paths.trustDir, { recursive: true });
+        fs.accessSync(ctx.paths.trustDir, fs.constants.W_OK);
+        add('config folder writable', true, ctx.paths.root);
+      } catch (e) {
+        add('config folder writable', false, `${ctx.paths.root}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+
+      for (const key of listKeys(ctx.paths.keysDir)) {
+        if (key.privatePath === null) continue;
+        const mode = fs.statSync(key.privatePath).mode & 0o777;
+        add(`private key ${key.name} permissions`, (mode & 0o077) === 0,
+          `${key.privatePath} mode ${mode.toString(8).padStart(4, '0')}${(mode & 0o077) === 0 ? '' : ' (readable by others: chmod 600)'}${key.encrypted ? ', encrypted' : ', unencrypted'}`);
+      }
+
+      const ok = checks.every((c) => c.ok);
+      if (cmd.opts<{ json?: boolean }>().json === true) printJson({ status: ok ? 'ok' : 'problems', checks });
+      else for (const c of checks) say(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.check}: ${c.detail}`);
+      return ok ? 0 : 1;
+    }));
+}

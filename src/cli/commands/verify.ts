@@ -1,0 +1,78 @@
+/**
+ * `verify FILE`, `verify-manifest MANIFEST`, `token verify TOKEN`: thin
+ * wrappers over `verifyFile`.
+ */
+import type { Command } from 'commander';
+import { parseInstant } from '../../formats/time.js';
+import { loadTrustContext } from '../../trust/context.js';
+import { verifyFile, type DocumentKind } from '../../verify/file.js';
+import { exitCodeFor, type Verdict } from '../../verify/result.js';
+import { collect, contextFrom, parseCount } from '../context.js';
+import { complain, printJson, say, usageError } from '../output.js';
+
+interface VerifyFlags {
+  json?: boolean;
+  trustedKeys?: string[];
+  at?: string;
+  audience?: string;
+  requireSigners?: number;
+  keystore?: boolean;
+}
+
+export function addVerifyOptions(command: Command): Command {
+  return command
+    .option('--json', 'print the verdict as JSON: {status, reason, file, ...}')
+    .option('--trusted-keys <file|dir>', 'also trust this public key file or folder of *.pub.pem (repeatable)', collect)
+    .option('--no-keystore', "do not trust the keystore's keys (only --trusted-keys)")
+    .option('--at <iso-time>', 'judge token validity at this instant instead of now, e.g. 2026-01-21T14:27:38+00:00')
+    .option('--audience <audience>', 'tokens: require this audience')
+    .option('--require-signers <n>', 'manifests: distinct trusted signers required (default 1)', parseCount('--require-signers', 1));
+}
+
+export async function runVerify(file: string, expect: DocumentKind, command: Command): Promise<number> {
+  const flags = command.opts<VerifyFlags>();
+  const ctx = contextFrom(command);
+  let atMillis: number | undefined;
+  if (flags.at !== undefined) {
+    const parsed = parseInstant(flags.at);
+    if (parsed === null) throw usageError(`--at must be an ISO 8601 instant with an offset, e.g. 2026-01-21T14:27:38+00:00; got ${JSON.stringify(flags.at)}`);
+    atMillis = parsed;
+  }
+  const trust = await loadTrustContext({ paths: ctx.paths, trustedKeys: flags.trustedKeys ?? [], useKeystore: flags.keystore !== false });
+  const verdict = await verifyFile(file, trust, {
+    expect,
+    backend: ctx.backend,
+    ...(atMillis !== undefined ? { atMillis } : {}),
+    ...(flags.audience !== undefined ? { audience: flags.audience } : {}),
+    ...(flags.requireSigners !== undefined ? { requireSigners: flags.requireSigners } : {}),
+  });
+  printVerdict(verdict, flags.json === true);
+  return exitCodeFor(verdict.status);
+}
+
+export function printVerdict(verdict: Verdict, json: boolean): void {
+  if (json) printJson(verdict);
+  else if (verdict.status === 'valid') say(`${verdict.file}: valid (${verdict.message})`);
+  if (verdict.status !== 'valid') complain(`${verdict.file}: ${verdict.status}: ${verdict.reason}: ${stripFile(verdict)}`);
+}
+
+function stripFile(verdict: Verdict): string {
+  const prefix = `${verdict.file}: `;
+  return verdict.message.startsWith(prefix) ? verdict.message.slice(prefix.length) : verdict.message;
+}
+
+export function registerVerifyCommands(program: Command, run: (action: (cmd: Command) => Promise<number>) => (...args: unknown[]) => Promise<void>): void {
+  addVerifyOptions(
+    program
+      .command('verify')
+      .argument('<file>', 'a manifest (*.blux-manifest.json) or a capability token')
+      .description('verify a manifest against its artifact, or a capability token; the kind is detected from the content'),
+  ).action(run((cmd) => runVerify(cmd.args[0]!, 'auto', cmd)));
+
+  addVerifyOptions(
+    program
+      .command('verify-manifest')
+      .argument('<manifest>', 'a manifest file (1.0 or 2.0)')
+      .description('verify a manifest: artifact path, SHA-256, and signatures by trusted keys'),
+  ).action(run((cmd) => runVerify(cmd.args[0]!, 'manifest', cmd)));
+}

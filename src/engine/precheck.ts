@@ -1,0 +1,145 @@
+/**
+ * Ed25519 input rules checked by blux-reg itself, before any library sees the
+ * input.
+ *
+ * Both backends run these same rules first, so the encoding-level part of a
+ * verdict is decided once, here, and not by whichever library a backend wraps
+ * (libsodium and noble differ at the edges: libsodium accepts signatures
+ * longer than 64 bytes and reads the first 64; noble throws on wrong lengths).
+ * What is left for the library is the group equation itself.
+ *
+ * References are to RFC 8032 (EdDSA), section 5.1 (Ed25519):
+ * - §5.1.3 decoding a point: y must be < p, and x = 0 with x_0 = 1 is invalid;
+ * - §5.1.7 verifying: S must satisfy 0 <= S < L, and A and R must decode.
+ *
+ * The rules form an ordered list (`PRECHECK_RULES`). Later rules (small-order
+ * rejection on the decoded point, a cofactored equation) are added as new
+ * entries with their own failure name; nothing else has to change.
+ */
+import type { Ed25519VerifyItem } from './types.js';
+
+/** Field prime p = 2^255 - 19 (RFC 8032 §5.1). */
+export const ED25519_P = 2n ** 255n - 19n;
+
+/** Order of the prime-order subgroup, L = 2^252 + 27742317777372353535851937790883648493 (RFC 8032 §5.1). */
+export const ED25519_L = 2n ** 252n + 27742317777372353535851937790883648493n;
+
+export const ED25519_PUBLIC_KEY_LENGTH = 32;
+export const ED25519_SIGNATURE_LENGTH = 64;
+/** Length of one encoded point (A, or R inside the signature) and of the encoded scalar S. */
+export const ED25519_ENCODING_LENGTH = 32;
+
+/** Bit 255 of a point encoding: the sign of x (x_0 in RFC 8032 §5.1.2). */
+const SIGN_BIT_MASK = 0x80;
+const LAST_BYTE = ED25519_ENCODING_LENGTH - 1;
+
+/** Why an item was rejected before the library call. */
+export type Ed25519PrecheckFailure =
+  | 'not-bytes'
+  | 'bad-public-key-length'
+  | 'bad-signature-length'
+  | 'non-canonical-s'
+  | 'non-canonical-a'
+  | 'non-canonical-r';
+
+/** An item whose lengths are right, split into the parts the rules talk about. */
+export interface Ed25519Parts {
+  /** The public key: an encoded point. */
+  readonly A: Uint8Array;
+  /** First half of the signature: an encoded point. */
+  readonly R: Uint8Array;
+  /** Second half of the signature: a little-endian scalar. */
+  readonly S: Uint8Array;
+  readonly message: Uint8Array;
+}
+
+export interface Ed25519PrecheckRule {
+  readonly failure: Ed25519PrecheckFailure;
+  readonly holds: (parts: Ed25519Parts) => boolean;
+}
+
+/** Little-endian bytes to an unsigned integer, as RFC 8032 encodes integers. */
+export function bytesToNumberLE(bytes: Uint8Array): bigint {
+  let value = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[i]!);
+  return value;
+}
+
+/**
+ * True for a Uint8Array (a Buffer counts), also one made in another realm
+ * (a worker or a vm context), where `instanceof` is false.
+ */
+export function isBytes(value: unknown): value is Uint8Array {
+  return (
+    value instanceof Uint8Array ||
+    (ArrayBuffer.isView(value) && value.constructor.name === 'Uint8Array')
+  );
+}
+
+/**
+ * RFC 8032 §5.1.7, step 1: "If any of the decodings fail (including S being
+ * out of range), the signature is invalid", where S must satisfy 0 <= S < L.
+ * A full comparison with L: testing only the top bits (S < 2^253) lets
+ * S + L through, the classic malleability of Ed25519 signatures.
+ */
+export function isCanonicalScalar(encodedS: Uint8Array): boolean {
+  if (encodedS.length !== ED25519_ENCODING_LENGTH) return false;
+  return bytesToNumberLE(encodedS) < ED25519_L;
+}
+
+/**
+ * RFC 8032 §5.1.3, steps 1 and 4, for an encoded point (A or R):
+ * - step 1: y is the encoding with bit 255 cleared; "if the resulting value
+ *   is >= p, decoding fails";
+ * - step 4: "if x = 0, and x_0 = 1, decoding fails". From the curve equation,
+ *   x^2 = (y^2 - 1) / (d y^2 + 1), so x = 0 exactly when y^2 = 1, that is for
+ *   y = 1 and y = p - 1: those two y values with the sign bit set are the
+ *   rejected encodings.
+ * Whether y is on the curve at all (step 3) is left to the library decoder.
+ */
+export function isCanonicalPointEncoding(encoded: Uint8Array): boolean {
+  if (encoded.length !== ED25519_ENCODING_LENGTH) return false;
+  const signBitSet = (encoded[LAST_BYTE]! & SIGN_BIT_MASK) !== 0;
+  const y = bytesToNumberLE(encoded) & ~(1n << 255n);
+  if (y >= ED25519_P) return false;
+  const xIsZero = y === 1n || y === ED25519_P - 1n;
+  return !(xIsZero && signBitSet);
+}
+
+/** The rules, in the order they run; the first one that fails names the rejection. */
+export const PRECHECK_RULES: readonly Ed25519PrecheckRule[] = [
+  { failure: 'non-canonical-s', holds: (parts) => isCanonicalScalar(parts.S) },
+  { failure: 'non-canonical-a', holds: (parts) => isCanonicalPointEncoding(parts.A) },
+  { failure: 'non-canonical-r', holds: (parts) => isCanonicalPointEncoding(parts.R) },
+];
+
+/**
+ * Types and lengths (RFC 8032 §5.1.5: a 32-byte public key; §5.1.6: a 64-byte
+ * signature R || S), then the item split into its parts, or the failure.
+ */
+export function splitEd25519Item(item: Ed25519VerifyItem): Ed25519Parts | Ed25519PrecheckFailure {
+  // A batch may come from untyped code (or a worker message): a missing item is a
+  // `false` verdict too, not a TypeError from the destructuring below.
+  if (typeof item !== 'object' || item === null) return 'not-bytes';
+  const { publicKey, message, signature } = item;
+  if (!isBytes(publicKey) || !isBytes(message) || !isBytes(signature)) return 'not-bytes';
+  if (publicKey.length !== ED25519_PUBLIC_KEY_LENGTH) return 'bad-public-key-length';
+  if (signature.length !== ED25519_SIGNATURE_LENGTH) return 'bad-signature-length';
+  return {
+    A: publicKey,
+    R: signature.subarray(0, ED25519_ENCODING_LENGTH),
+    S: signature.subarray(ED25519_ENCODING_LENGTH),
+    message,
+  };
+}
+
+/** The first rule the item breaks, or `undefined` when it may go to the library. */
+export function precheckEd25519(item: Ed25519VerifyItem): Ed25519PrecheckFailure | undefined {
+  const parts = splitEd25519Item(item);
+  if (typeof parts === 'string') return parts;
+  return PRECHECK_RULES.find((rule) => !rule.holds(parts))?.failure;
+}
+
+export function passesEd25519Precheck(item: Ed25519VerifyItem): boolean {
+  return precheckEd25519(item) === undefined;
+}

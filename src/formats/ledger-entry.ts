@@ -1,0 +1,179 @@
+/**
+ * One line of the hash-chained ledger (`trust/ledger.jsonl`), in the format of
+ * the Python blux-reg 0.2: a Python-canonical JSON object
+ *
+ *   {ts, action, actor, payload_summary, artifact_hash, manifest_hash, prev_hash, entry_hash, ...extra}
+ *
+ * where `entry_hash` is the SHA-256 (hex) of the canonical JSON of the entry
+ * without `entry_hash`, and `prev_hash` is the previous line's `entry_hash`
+ * (`null` on the first line). Pure functions only: reading and writing the
+ * file is `store/ledger-file.ts`, walking the chain is `audit/verify-chain.ts`.
+ */
+import { BluxError } from '../errors.js';
+import { sha256Hex } from '../engine/index.js';
+import { fromPlain, parseJson, type JsonObject, type JsonValue } from './canonical/json-value.js';
+import { canonicalPython } from './canonical/python.js';
+
+/** Keys the writer sets itself; callers cannot pass them as extras. */
+export const LEDGER_CORE_KEYS: readonly string[] = Object.freeze([
+  'ts',
+  'action',
+  'actor',
+  'payload_summary',
+  'artifact_hash',
+  'manifest_hash',
+  'prev_hash',
+  'entry_hash',
+]);
+
+/** A JSON value as plain JavaScript (what callers hand in as extras). */
+export type PlainJson = null | boolean | number | string | PlainJson[] | { [key: string]: PlainJson };
+
+/** What the caller of an append decides; the writer adds ts, prev_hash and entry_hash. */
+export interface LedgerEntryFields {
+  action: string;
+  actor: string;
+  payload_summary: string | null;
+  artifact_hash?: string | null;
+  manifest_hash?: string | null;
+  /** Extra keys stored (and hashed) beside the core ones, e.g. `token_hash`, `reason`. */
+  extra?: Readonly<Record<string, PlainJson>>;
+}
+
+/** A complete entry as written to the ledger. */
+export interface LedgerEntry {
+  ts: string;
+  action: string;
+  actor: string;
+  payload_summary: string | null;
+  artifact_hash: string | null;
+  manifest_hash: string | null;
+  prev_hash: string | null;
+  entry_hash: string;
+  [extra: string]: PlainJson;
+}
+
+/**
+ * Python's `datetime.now(timezone.utc).isoformat(timespec="seconds")`, e.g.
+ * `2026-01-20T14:00:44+00:00`, so entries we write look like the original's.
+ */
+export function formatLedgerTimestamp(instant: Date): string {
+  return `${instant.toISOString().slice(0, 19)}+00:00`;
+}
+
+/** SHA-256 hex of the canonical JSON of `entry` minus its `entry_hash`: what `entry_hash` must be. */
+export function computeEntryHash(entry: JsonObject): string {
+  const withoutHash: JsonObject = new Map(entry);
+  withoutHash.delete('entry_hash');
+  return sha256Hex(canonicalPython(withoutHash));
+}
+
+function requireStringOrNull(value: unknown, name: string): string | null {
+  if (value === null || typeof value === 'string') return value;
+  throw new BluxError('invalid-argument', `ledger field ${name} must be a string or null`);
+}
+
+/** Builds the entry that follows `prevHash` (null for the first entry), with its `entry_hash`. */
+export function buildLedgerEntry(fields: LedgerEntryFields, prevHash: string | null, ts: string): LedgerEntry {
+  if (typeof fields.action !== 'string' || fields.action === '') {
+    throw new BluxError('invalid-argument', 'ledger field action must be a non-empty string');
+  }
+  if (typeof fields.actor !== 'string') throw new BluxError('invalid-argument', 'ledger field actor must be a string');
+  const extra = fields.extra ?? {};
+  for (const key of Object.keys(extra)) {
+    if (LEDGER_CORE_KEYS.includes(key)) {
+      throw new BluxError('invalid-argument', `ledger extra field ${JSON.stringify(key)} would overwrite a core field`);
+    }
+  }
+  // Extras first, core keys last: the spread can never shadow a core field.
+  const unhashed = {
+    ...extra,
+    ts,
+    action: fields.action,
+    actor: fields.actor,
+    payload_summary: requireStringOrNull(fields.payload_summary, 'payload_summary'),
+    artifact_hash: requireStringOrNull(fields.artifact_hash ?? null, 'artifact_hash'),
+    manifest_hash: requireStringOrNull(fields.manifest_hash ?? null, 'manifest_hash'),
+    prev_hash: prevHash,
+  };
+  const entryHash = sha256Hex(canonicalPython(fromPlain(unhashed)));
+  return { ...unhashed, entry_hash: entryHash };
+}
+
+/** The exact bytes of the entry's line: canonical JSON plus the terminating newline. */
+export function serializeLedgerLine(entry: LedgerEntry): string {
+  return `${canonicalPython(fromPlain(entry))}\n`;
+}
+
+/** Python's `line.strip()` being empty: such lines are skipped by every reader. */
+export function isBlankLedgerLine(lineText: string): boolean {
+  return lineText.trim() === '';
+}
+
+/** The line as a JSON object, or null when it is not one (torn, hand-edited, garbage). */
+export function parseLedgerObject(lineText: string): JsonObject | null {
+  let value: JsonValue;
+  try {
+    value = parseJson(lineText);
+  } catch {
+    return null;
+  }
+  return value instanceof Map ? value : null;
+}
+
+export type LedgerLineProblem = 'malformed-line' | 'entry-hash-mismatch' | 'prev-hash-mismatch';
+
+/** What one line says about the chain. */
+export type LedgerLineVerdict =
+  | { kind: 'blank' }
+  | { kind: 'entry'; entry: JsonObject; entryHash: string }
+  | { kind: 'bad'; reason: LedgerLineProblem; detail: string };
+
+/**
+ * Judges one line given the hash the chain expects it to link to (`null` for
+ * the first entry). The hash is taken over the canonical re-serialization of
+ * the parsed entry, not the raw bytes, so a line re-formatted by hand (spaces,
+ * raw UTF-8) still verifies, as it does in the original.
+ *
+ * Stricter than the original on one point: a missing `prev_hash` key is a
+ * broken link even on the first line, since every writer sets it.
+ */
+export function checkLedgerLine(lineText: string, expectedPrev: string | null): LedgerLineVerdict {
+  if (isBlankLedgerLine(lineText)) return { kind: 'blank' };
+
+  let value: JsonValue;
+  try {
+    value = parseJson(lineText);
+  } catch (e) {
+    return { kind: 'bad', reason: 'malformed-line', detail: e instanceof Error ? e.message : String(e) };
+  }
+  if (!(value instanceof Map)) return { kind: 'bad', reason: 'malformed-line', detail: 'line is not a JSON object' };
+  const claimed = value.get('entry_hash');
+  if (typeof claimed !== 'string') {
+    return { kind: 'bad', reason: 'malformed-line', detail: 'entry has no string entry_hash' };
+  }
+
+  let actual: string;
+  try {
+    actual = computeEntryHash(value);
+  } catch (e) {
+    // A value the canonical form cannot express can never have been hashed by a writer.
+    return { kind: 'bad', reason: 'malformed-line', detail: e instanceof Error ? e.message : String(e) };
+  }
+  if (actual !== claimed) {
+    return { kind: 'bad', reason: 'entry-hash-mismatch', detail: `entry_hash is ${claimed} but the entry hashes to ${actual}` };
+  }
+
+  if (!value.has('prev_hash')) return { kind: 'bad', reason: 'prev-hash-mismatch', detail: 'entry has no prev_hash' };
+  const prev = value.get('prev_hash');
+  if (prev !== expectedPrev) {
+    const expected = expectedPrev === null ? 'null (first entry)' : expectedPrev;
+    return { kind: 'bad', reason: 'prev-hash-mismatch', detail: `prev_hash is ${describe(prev)} but the previous entry_hash is ${expected}` };
+  }
+  return { kind: 'entry', entry: value, entryHash: claimed };
+}
+
+function describe(value: JsonValue | undefined): string {
+  if (typeof value === 'string') return value;
+  return canonicalPython(value ?? null).slice(0, 80);
+}

@@ -1,0 +1,65 @@
+/**
+ * JSON Schema checks for every document blux-reg reads. The schemas live in
+ * `schemas/` (shipped with the package) and are compiled once, on first use.
+ * Validation runs on the plain view of a parsed document (see `toPlain`), and
+ * a failure names the file and the failing field.
+ */
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ValidateFunction, type ErrorObject } from 'ajv';
+
+export type SchemaName =
+  | 'manifest-1.0'
+  | 'manifest-2.0'
+  | 'token-1.0'
+  | 'token-revocation-1.0'
+  | 'key-revocation-1.0'
+  | 'ledger-entry'
+  | 'verify-result';
+
+/** `dist/formats/schema.js` and `src/formats/schema.ts` both sit two levels below the package root. */
+const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
+
+let ajv: Ajv | undefined;
+const compiled = new Map<SchemaName, ValidateFunction>();
+
+function validatorFor(name: SchemaName): ValidateFunction {
+  let validate = compiled.get(name);
+  if (validate === undefined) {
+    ajv ??= new Ajv({ allErrors: false, strict: true });
+    const schema = JSON.parse(fs.readFileSync(`${SCHEMA_DIR}${name}.schema.json`, 'utf8')) as object;
+    validate = ajv.compile(schema);
+    compiled.set(name, validate);
+  }
+  return validate;
+}
+
+/** The schema file path, for docs and tests. */
+export function schemaPath(name: SchemaName): string {
+  return `${SCHEMA_DIR}${name}.schema.json`;
+}
+
+/** "field /issuer/fingerprint must match pattern ..." — the first failing field, in words. */
+export function describeSchemaError(error: ErrorObject): string {
+  const where = error.instancePath === '' ? 'the document' : `field ${error.instancePath}`;
+  if (error.keyword === 'required') {
+    const missing = (error.params as { missingProperty: string }).missingProperty;
+    return `${where === 'the document' ? 'missing field' : `${where}: missing field`} "${missing}"`;
+  }
+  if (error.keyword === 'additionalProperties') {
+    const extra = (error.params as { additionalProperty: string }).additionalProperty;
+    return `${where}: unexpected field "${extra}"`;
+  }
+  if (error.keyword === 'const') {
+    return `${where} must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}`;
+  }
+  return `${where} ${error.message ?? 'is invalid'}`;
+}
+
+/** Returns null when `value` conforms, else a one-line description of the first problem. */
+export function checkSchema(name: SchemaName, value: unknown): string | null {
+  const validate = validatorFor(name);
+  if (validate(value)) return null;
+  const first = validate.errors?.[0];
+  return first === undefined ? `does not match schema ${name}` : describeSchemaError(first);
+}

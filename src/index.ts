@@ -1,0 +1,46 @@
+/**
+ * blux-reg's library API. The CLI is a thin layer over these functions;
+ * everything it can do, a program can do by importing from `blux-reg`.
+ */
+export { BluxError, isBluxError, type ErrorCode, type VerdictReason } from './errors.js';
+
+// Engine: every hash and signature check goes through here.
+export {
+  BACKEND_NAMES, getBackend, resolveBackendName, sha256, sha256Hex, sha256File,
+  verifyEd25519, verifyEd25519Batch,
+  type Backend, type BackendName, type Ed25519VerifyItem, type EngineOptions, type FileHashOptions, type Sha256Hasher,
+} from './engine/index.js';
+
+// Formats (pure).
+export {
+  parseJson, toPlain, fromPlain, JsonNumber, canonicalPython, canonicalJcs, canonicalFor, canonicalBytes, schemeFor,
+  type JsonValue, type JsonObject, type CanonicalScheme,
+} from './formats/canonical/index.js';
+export { encodeBase64, decodeBase64Strict, encodeHex, decodeHex } from './formats/base64.js';
+export { parsePublicKeyPem, encodePublicKeyPem, fingerprintOf } from './formats/keys.js';
+export {
+  MANIFEST_SUFFIX, readManifest, manifestSignedText, manifestHashText, type Manifest, type ManifestV1, type ManifestV2,
+} from './formats/manifest.js';
+export { readToken, tokenSignedText, tokenHashText, type CapabilityToken } from './formats/token.js';
+export { parseInstant, formatInstant } from './formats/time.js';
+
+// State in the config folder.
+export { configPaths, defaultConfigRoot, type ConfigPaths } from './store/paths.js';
+export * as keystore from './store/keystore.js';
+export { appendLedgerEntry, readLedgerTail, repairLedger, openLedgerLines } from './store/ledger-file.js';
+export { loadTokenRevocations, loadKeyRevocations } from './store/revocation-lists.js';
+
+// Trust and verification.
+export { loadTrustContext, type TrustContext, type TrustOptions } from './trust/context.js';
+export { loadTrustedKeys, type TrustedKeys, type TrustedKey } from './trust/trusted-keys.js';
+export { verifyFile, type VerifyFileOptions, type DocumentKind } from './verify/file.js';
+export { verifyManifestDocument, type ManifestVerdict } from './verify/manifest.js';
+export { verifyTokenDocument, type TokenVerdict } from './verify/token.js';
+export { exitCodeFor, type Verdict, type VerdictStatus } from './verify/result.js';
+export { verifyLedgerChain, type LedgerAuditResult } from './audit/verify-chain.js';
+
+// Use-cases that write.
+export { signArtifact, type SignOptions, type SignResult } from './sign/sign-artifact.js';
+export { issueToken, type IssueOptions, type IssueResult } from './tokens/issue.js';
+export { revokeToken } from './tokens/revoke.js';
+export { createKey, revokeKey, rotateKey } from './keys/lifecycle.js';
