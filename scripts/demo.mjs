@@ -24,8 +24,9 @@ function blux(title, args, { expectExit = 0 } = {}) {
   const started = performance.now();
   const r = spawnSync(process.execPath, [cli, ...args], { env, encoding: 'utf8' });
   const ms = performance.now() - started;
-  process.stdout.write(r.stdout.replace(/^/gm, '  '));
-  process.stdout.write(r.stderr.replace(/^/gm, '  '));
+  const indent = (text) => (text === '' ? '' : text.replace(/\n$/, '').replace(/^/gm, '  ') + '\n');
+  process.stdout.write(indent(r.stdout));
+  process.stdout.write(indent(r.stderr));
   if (r.status !== expectExit) {
     console.error(`\ndemo FAILED at step ${step}: exit ${r.status}, expected ${expectExit}`);
     process.exit(1);

@@ -14,6 +14,7 @@ import {
   type EncryptedKeyEnvelope,
 } from '../src/store/key-encryption.js';
 import {
+  archiveKey,
   changePassphrase,
   exportKey,
   findKeyByFingerprint,
@@ -310,6 +311,8 @@ describe('key-encryption envelope', () => {
       ['unknown field', (b) => (b.comment = 'hi'), 'malformed'],
       ['missing ciphertext', (b) => delete b.ciphertext, 'malformed'],
       ['version 2', (b) => (b.version = 2), 'unsupported-version'],
+      ['version 2 with new fields', (b) => ((b.version = 2), (b.aad = 'x')), 'unsupported-version'],
+      ['another format', (b) => (b.format = 'age'), 'malformed'],
     ];
     for (const [what, mutate, code] of variants) {
       const copy = structuredClone(body);
@@ -477,5 +480,22 @@ describe('public key of an encrypted key without a .pub.pem', () => {
     expect(listKeys(keysDir)).toMatchObject([{ name: 'enc', fingerprint: ALICE_FP, encrypted: true }]);
     const signer = await loadSigner(keysDir, 'enc', async () => 'pw');
     expect(signer.fingerprint).toBe(ALICE_FP);
+  });
+});
+
+describe('archiveKey', () => {
+  it('moves both files to the archive name and frees the old one', async () => {
+    copyFixtureKeys('alice.pem', 'alice.pub.pem', 'bob.pub.pem');
+    expect(archiveKey(keysDir, 'alice', 'alice.revoked-a1deba34b081')).toBe('alice.revoked-a1deba34b081');
+    expect(thrown(() => getKey(keysDir, 'alice')).code).toBe('key-not-found');
+    expect(getKey(keysDir, 'alice.revoked-a1deba34b081')).toMatchObject({ fingerprint: ALICE_FP, encrypted: false });
+    expect((await generateKey(keysDir, 'alice')).fingerprint).not.toBe(ALICE_FP);
+
+    expect(thrown(() => archiveKey(keysDir, 'alice', 'bob')).code).toBe('key-exists');
+    expect(thrown(() => archiveKey(keysDir, 'alice', '../x')).code).toBe('invalid-key-name');
+    expect(thrown(() => archiveKey(keysDir, 'nobody', 'x')).code).toBe('key-not-found');
+    // public-only keys move too
+    expect(archiveKey(keysDir, 'bob', 'bob-old')).toBe('bob-old');
+    expect(getKey(keysDir, 'bob-old')).toMatchObject({ fingerprint: BOB_FP, privatePath: null });
   });
 });

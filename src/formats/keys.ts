@@ -137,7 +137,8 @@ export function fingerprintOf(raw: Uint8Array): string {
 function stripPrefix(der: Uint8Array, prefix: Uint8Array, payloadLength: number): Uint8Array | null {
   if (der.length !== prefix.length + payloadLength) return null;
   for (let i = 0; i < prefix.length; i++) if (der[i] !== prefix[i]) return null;
-  return der.slice(prefix.length);
+  // A copy, not a view: callers zero the DER (and Buffer#slice would share its memory).
+  return new Uint8Array(der.subarray(prefix.length));
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -66,7 +66,7 @@ export async function rotateKey(
   if (oldKey.privatePath === null) {
     throw new BluxError('invalid-argument', `key "${name}" is public-only: rotate it where its private key lives`);
   }
-  const archivedAs = archiveKey(paths.keysDir, name, `${name}.revoked-${oldKey.fingerprint.slice(0, 12)}`);
+  const archivedAs = archiveKey(paths.keysDir, name, `${name.slice(0, 40)}.revoked-${oldKey.fingerprint.slice(0, 12)}`);
   const newKey = await generateKey(paths.keysDir, name, { passphrase: options.passphrase });
   await revokeKey(paths, archivedAs, { reason: options.reason, revoker: options.revoker, replacedBy: newKey.fingerprint });
   await appendLedgerEntry(paths.ledger, {

@@ -179,13 +179,17 @@ export function parseEncryptedKeyPem(text: string, file?: string): EncryptedKeyE
 }
 
 function envelopeFromJson(json: unknown, file: string | undefined): EncryptedKeyEnvelope {
-  const top = expectObject(json, 'envelope', ['format', 'version', 'kdf', 'cipher', 'public_key', 'ciphertext'], file);
-  if (top['format'] !== ENVELOPE_FORMAT) throw malformed(`envelope format is not "${ENVELOPE_FORMAT}"`, file);
-  if (top['version'] !== ENVELOPE_VERSION) {
-    throw new BluxError('unsupported-version', `encrypted key version ${JSON.stringify(top['version'])} is not supported`, {
+  // Format and version first: a later version may well have other fields.
+  const probe = (json ?? {}) as Record<string, unknown>;
+  if (typeof json !== 'object' || probe['format'] !== ENVELOPE_FORMAT) {
+    throw malformed(`envelope format is not "${ENVELOPE_FORMAT}"`, file);
+  }
+  if (probe['version'] !== ENVELOPE_VERSION) {
+    throw new BluxError('unsupported-version', `encrypted key version ${JSON.stringify(probe['version'])} is not supported`, {
       file,
     });
   }
+  const top = expectObject(json, 'envelope', ['format', 'version', 'kdf', 'cipher', 'public_key', 'ciphertext'], file);
 
   const kdf = expectObject(top['kdf'], 'kdf', ['name', 'memory_kib', 'iterations', 'parallelism', 'salt'], file);
   if (kdf['name'] !== KDF_NAME) throw malformed(`kdf.name must be "${KDF_NAME}"`, file);

@@ -386,6 +386,28 @@ export async function changePassphrase(
   return getKey(location, name);
 }
 
+/**
+ * Move a key's files to another name; rotation keeps the old key (revoked)
+ * under an archive name, so old signatures still resolve to a key and a
+ * reason. Never replaces an existing key. Returns the archive name.
+ */
+export function archiveKey(location: KeysLocation, name: string, archiveName: string): string {
+  validateKeyName(archiveName);
+  const key = getKey(location, name);
+  const keysDir = keysDirOf(location);
+  refuseExisting(keysDir, archiveName);
+  try {
+    // The secret first: a crash in between leaves both names usable (each derives the same public key).
+    if (key.privatePath !== null) moveIntoPlace(key.privatePath, privatePathOf(keysDir, archiveName), false);
+    if (fs.existsSync(key.publicPath)) moveIntoPlace(key.publicPath, publicPathOf(keysDir, archiveName), false);
+  } catch (e) {
+    if (e instanceof BluxError) throw e;
+    throw unwritable(key.privatePath ?? key.publicPath, e);
+  }
+  fsyncDirectory(keysDir);
+  return archiveName;
+}
+
 function refuseExisting(keysDir: string, name: string): void {
   for (const file of [privatePathOf(keysDir, name), publicPathOf(keysDir, name)]) {
     if (fs.existsSync(file)) {
@@ -451,22 +473,23 @@ function writeFileAtomic(dest: string, text: string, mode: number, overwrite: bo
   fsyncDirectory(dir);
 }
 
-function moveIntoPlace(tmp: string, dest: string, overwrite: boolean): void {
+function moveIntoPlace(source: string, dest: string, overwrite: boolean): void {
   if (overwrite) {
-    fs.renameSync(tmp, dest);
+    fs.renameSync(source, dest);
     return;
   }
   try {
-    fs.linkSync(tmp, dest);
-    fs.unlinkSync(tmp);
+    fs.linkSync(source, dest);
   } catch (e) {
     const code = errnoCode(e);
     if (code === 'EEXIST') throw new BluxError('key-exists', 'key file already exists', { file: dest });
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw e;
     // No hard links on this file system: check, then rename (a small race, only there).
     if (fs.existsSync(dest)) throw new BluxError('key-exists', 'key file already exists', { file: dest });
-    fs.renameSync(tmp, dest);
+    fs.renameSync(source, dest);
+    return;
   }
+  fs.unlinkSync(source);
 }
 
 /** Make the rename itself durable; not possible everywhere (e.g. Windows), and not fatal. */

@@ -164,7 +164,7 @@ function appendRecord<R extends object>(file: string, record: R, shape: ListShap
 
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    const fd = fs.openSync(file, 'a', 0o644);
+    const fd = fs.openSync(file, 'a+', 0o644); // readable too: the last byte is checked below
     try {
       // A hand-edited file may lack its final newline; do not glue our line onto the last one.
       const size = fs.fstatSync(fd).size;
