@@ -3,7 +3,8 @@
  * engine backend, and how to get a passphrase.
  */
 import type { Command } from 'commander';
-import { resolveBackendName, type BackendName } from '../engine/index.js';
+import { resolveBackendName } from '../engine/backend-name.js';
+import type { BackendName } from '../engine/types.js';
 import { configPaths, defaultConfigRoot, type ConfigPaths } from '../store/paths.js';
 import { resolvePassphrase } from '../store/passphrase.js';
 import { BluxError } from '../errors.js';

@@ -12,38 +12,17 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { BluxError } from '../errors.js';
 import { createJsBackend } from './backends/js.js';
 import { createNativeBackend } from './backends/native.js';
+import { resolveBackendName } from './backend-name.js';
 import type { Backend, BackendName, Ed25519VerifyItem } from './types.js';
 
 export type { Backend, BackendName, Ed25519VerifyItem, Sha256Hasher } from './types.js';
 
-export const BACKEND_NAMES: readonly BackendName[] = Object.freeze(['native', 'js'] as const);
-
-const DEFAULT_BACKEND: BackendName = 'native';
-const BACKEND_ENV_VAR = 'BLUX_REG_BACKEND';
+export { BACKEND_NAMES, resolveBackendName } from './backend-name.js';
 
 const BACKEND_FACTORIES: Readonly<Record<BackendName, () => Backend>> = {
   native: createNativeBackend,
   js: createJsBackend,
 };
-
-function isBackendName(name: string): name is BackendName {
-  return (BACKEND_NAMES as readonly string[]).includes(name);
-}
-
-/** An empty string counts as "not given", as an empty environment variable does. */
-function given(value: string | undefined): value is string {
-  return value !== undefined && value !== '';
-}
-
-/** explicit > BLUX_REG_BACKEND > 'native'. An unknown name is an error, never a silent fallback. */
-export function resolveBackendName(requested?: string, env: NodeJS.ProcessEnv = process.env): BackendName {
-  const fromEnv = env[BACKEND_ENV_VAR];
-  const name = given(requested) ? requested : given(fromEnv) ? fromEnv : DEFAULT_BACKEND;
-  if (!isBackendName(name)) {
-    throw new BluxError('invalid-argument', `unknown backend "${name}" (expected ${BACKEND_NAMES.join(' or ')})`);
-  }
-  return name;
-}
 
 const backendCache = new Map<BackendName, Backend>();
 

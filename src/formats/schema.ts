@@ -5,8 +5,9 @@
  * a failure names the file and the failing field.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ValidateFunction, type ErrorObject } from 'ajv';
+import type { Ajv, ValidateFunction, ErrorObject } from 'ajv';
 
 export type SchemaName =
   | 'manifest-1.0'
@@ -20,15 +21,39 @@ export type SchemaName =
 /** `dist/formats/schema.js` and `src/formats/schema.ts` both sit two levels below the package root. */
 const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
 
+const require = createRequire(import.meta.url);
+
+/**
+ * The build (`npm run build`) compiles the schemas into standalone validators
+ * beside this file (scripts/compile-schemas.mjs): loading them costs ~1 ms
+ * where importing ajv and compiling costs ~90 ms per process. When running
+ * from the TypeScript sources (tests) there is no such file, and the same
+ * schemas are compiled by ajv at first use.
+ */
+function loadPrecompiled(): Partial<Record<SchemaName, ValidateFunction>> | null {
+  try {
+    return require('./schema-validators.cjs') as Partial<Record<SchemaName, ValidateFunction>>;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return null;
+    throw e;
+  }
+}
+
+let precompiled: Partial<Record<SchemaName, ValidateFunction>> | null | undefined;
 let ajv: Ajv | undefined;
 const compiled = new Map<SchemaName, ValidateFunction>();
 
 function validatorFor(name: SchemaName): ValidateFunction {
   let validate = compiled.get(name);
   if (validate === undefined) {
-    ajv ??= new Ajv({ allErrors: false, strict: true });
-    const schema = JSON.parse(fs.readFileSync(`${SCHEMA_DIR}${name}.schema.json`, 'utf8')) as object;
-    validate = ajv.compile(schema);
+    precompiled ??= loadPrecompiled();
+    validate = precompiled?.[name];
+    if (validate === undefined) {
+      const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
+      ajv ??= new AjvClass({ allErrors: false, strict: true });
+      const schema = JSON.parse(fs.readFileSync(`${SCHEMA_DIR}${name}.schema.json`, 'utf8')) as object;
+      validate = ajv.compile(schema);
+    }
     compiled.set(name, validate);
   }
   return validate;

@@ -20,7 +20,6 @@
  * any work is done, so a crafted file cannot make us allocate gigabytes.
  */
 import { createRequire } from 'node:module';
-import { argon2id, hash as argon2Hash } from 'argon2';
 import { BluxError } from '../errors.js';
 import { decodeBase64Strict, encodeBase64 } from '../formats/base64.js';
 import {
@@ -234,9 +233,11 @@ async function deriveKey(passphrase: string, kdf: EncryptedKeyEnvelope['kdf']): 
   // NFC so the same passphrase typed on systems that compose characters
   // differently (e.g. macOS vs Linux input methods) derives the same key.
   const password = Buffer.from(passphrase.normalize('NFC'), 'utf8');
+  // Loaded on first use: commands that never touch a private key skip it.
+  const argon2 = await import('argon2');
   try {
-    return await argon2Hash(password, {
-      type: argon2id,
+    return await argon2.hash(password, {
+      type: argon2.argon2id,
       memoryCost: kdf.memoryKib,
       timeCost: kdf.iterations,
       parallelism: kdf.parallelism,

@@ -1,9 +1,5 @@
 /** `audit add-event | tail | verify-chain | repair`: the hash-chained ledger. */
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
-import { verifyLedgerChain } from '../../audit/verify-chain.js';
-import { appendLedgerEntry, readLedgerTail, repairLedger } from '../../store/ledger-file.js';
-import { toPlain } from '../../formats/canonical/json-value.js';
 import { contextFrom, parseCount } from '../context.js';
 import { complain, printJson, say } from '../output.js';
 
@@ -14,8 +10,9 @@ function ledgerOf(cmd: Command): string {
 }
 
 /** A bar for long audits, on a terminal only. */
-function auditProgress(quiet: boolean): { onProgress?: (done: number, total: number) => void; stop: () => void } {
+async function auditProgress(quiet: boolean): Promise<{ onProgress?: (done: number, total: number) => void; stop: () => void }> {
   if (quiet || process.stderr.isTTY !== true) return { stop: () => {} };
+  const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar(
     { stream: process.stderr, format: 'auditing {bar} {percentage}% | ETA {eta}s', clearOnComplete: true, hideCursor: true },
     cliProgress.Presets.shades_classic,
@@ -49,6 +46,7 @@ export function registerAuditCommands(program: Command, run: Run): void {
     .option('--json', 'print the new entry as JSON')
     .action(run(async (cmd) => {
       const flags = cmd.opts<{ actor: string; json?: boolean }>();
+      const { appendLedgerEntry } = await import('../../store/ledger-file.js');
       const entry = await appendLedgerEntry(ledgerOf(cmd), { action: 'event', actor: flags.actor, payload_summary: cmd.args[0]! });
       if (flags.json === true) printJson(entry);
       else say(`appended event ${entry.entry_hash}`);
@@ -63,6 +61,8 @@ export function registerAuditCommands(program: Command, run: Run): void {
     .option('--json', 'print as a JSON array')
     .action(run(async (cmd) => {
       const flags = cmd.opts<{ lines: number; json?: boolean }>();
+      const { readLedgerTail } = await import('../../store/ledger-file.js');
+      const { toPlain } = await import('../../formats/canonical/json-value.js');
       const entries = (await readLedgerTail(ledgerOf(cmd), flags.lines)).map((e) => toPlain(e) as Record<string, unknown>);
       if (flags.json === true) printJson(entries);
       else {
@@ -81,7 +81,8 @@ export function registerAuditCommands(program: Command, run: Run): void {
     .action(run(async (cmd) => {
       const flags = cmd.opts<{ json?: boolean }>();
       const ledger = ledgerOf(cmd);
-      const progress = auditProgress(flags.json === true);
+      const { verifyLedgerChain } = await import('../../audit/verify-chain.js');
+      const progress = await auditProgress(flags.json === true);
       const started = performance.now();
       let result;
       try {
@@ -110,6 +111,7 @@ export function registerAuditCommands(program: Command, run: Run): void {
     .action(run(async (cmd) => {
       const flags = cmd.opts<{ json?: boolean }>();
       const ledger = ledgerOf(cmd);
+      const { repairLedger } = await import('../../store/ledger-file.js');
       const result = await repairLedger(ledger);
       if (flags.json === true) printJson({ status: 'ok', file: ledger, ...result });
       else if (!result.repaired) say(`${ledger}: nothing to repair`);

@@ -1,14 +1,22 @@
 /** `keygen` and the `key` group: list, export, import, revoke, rotate, change-passphrase. */
 import type { Command } from 'commander';
 import { BluxError } from '../../errors.js';
-import { createKey, revokeKey, rotateKey } from '../../keys/lifecycle.js';
-import { writeFileAtomic } from '../../io/atomic-write.js';
-import { changePassphrase, exportKey, importKey, listKeys, type KeyInfo } from '../../store/keystore.js';
+import type { KeyInfo } from '../../store/keystore.js';
 import { resolvePassphrase } from '../../store/passphrase.js';
-import { loadKeyRevocations } from '../../store/revocation-lists.js';
-import { readFileForInput, decodeUtf8 } from '../../io/read-document.js';
 import { contextFrom, passphraseGetter } from '../context.js';
 import { complain, printJson, say } from '../output.js';
+
+/** The key modules load argon2 and libsodium: import them only when a key command runs (keeps `verify` start-up fast). */
+async function deps() {
+  const [lifecycle, keystore, revocations, atomic, input] = await Promise.all([
+    import('../../keys/lifecycle.js'),
+    import('../../store/keystore.js'),
+    import('../../store/revocation-lists.js'),
+    import('../../io/atomic-write.js'),
+    import('../../io/read-document.js'),
+  ]);
+  return { ...lifecycle, ...keystore, ...revocations, ...atomic, ...input };
+}
 
 type Run = (action: (cmd: Command) => Promise<number>) => (...args: unknown[]) => Promise<void>;
 
@@ -57,6 +65,7 @@ export function registerKeyCommands(program: Command, run: Run): void {
       const flags = cmd.opts<{ name: string; force?: boolean; passphraseFile?: string; passphrase?: boolean; json?: boolean }>();
       const ctx = contextFrom(cmd);
       const passphrase = await newKeyPassphrase(flags, `key "${flags.name}"`);
+      const { createKey } = await deps();
       const key = await createKey(ctx.paths, flags.name, { force: flags.force === true, passphrase });
       if (flags.json === true) printJson({ status: 'ok', ...keyJson(key, false) });
       else say(`created key "${key.name}" ${key.fingerprint}${key.encrypted ? ' (encrypted)' : ''}\n  ${key.privatePath}\n  ${key.publicPath}`);
@@ -73,6 +82,7 @@ export function registerKeyCommands(program: Command, run: Run): void {
     .action(run(async (cmd) => {
       const flags = cmd.opts<{ showRevoked?: boolean; json?: boolean }>();
       const ctx = contextFrom(cmd);
+      const { loadKeyRevocations, listKeys } = await deps();
       const revoked = await loadKeyRevocations(ctx.paths.keyRevocations);
       const keys = listKeys(ctx.paths.keysDir).filter((k) => flags.showRevoked === true || !revoked.has(k.fingerprint));
       if (flags.json === true) printJson(keys.map((k) => keyJson(k, revoked.has(k.fingerprint))));
@@ -99,6 +109,7 @@ export function registerKeyCommands(program: Command, run: Run): void {
       if (flags.public === true && flags.private === true) throw new BluxError('invalid-argument', 'choose one of --public and --private');
       const ctx = contextFrom(cmd);
       const which = flags.private === true ? 'private' : 'public';
+      const { exportKey, writeFileAtomic } = await deps();
       const pem = exportKey(ctx.paths.keysDir, flags.name, which);
       if (flags.output !== undefined) {
         await writeFileAtomic(flags.output, pem, which === 'private' ? 0o600 : 0o644);
@@ -120,6 +131,7 @@ export function registerKeyCommands(program: Command, run: Run): void {
       const flags = cmd.opts<{ name?: string; stdin?: boolean; force?: boolean; passphraseFile?: string; json?: boolean }>();
       const source = cmd.args[0];
       if ((source === undefined) === (flags.stdin !== true)) throw new BluxError('invalid-argument', 'give either a PATH or --stdin');
+      const { decodeUtf8, readFileForInput, importKey } = await deps();
       const pem = source !== undefined ? decodeUtf8(await readFileForInput(source), source) : await readStdin();
       const ctx = contextFrom(cmd);
       const passphrase = flags.passphraseFile !== undefined
@@ -145,6 +157,7 @@ export function registerKeyCommands(program: Command, run: Run): void {
     .action(run(async (cmd) => {
       const flags = cmd.opts<{ reason: string; revoker: string; json?: boolean }>();
       const ctx = contextFrom(cmd);
+      const { revokeKey } = await deps();
       const result = await revokeKey(ctx.paths, cmd.args[0]!, { reason: flags.reason, revoker: flags.revoker });
       if (flags.json === true) printJson({ status: 'ok', name: result.key.name, fingerprint: result.key.fingerprint, added: result.added });
       else say(result.added ? `revoked key "${result.key.name}" ${result.key.fingerprint}` : `key "${result.key.name}" was already revoked`);
@@ -165,6 +178,7 @@ export function registerKeyCommands(program: Command, run: Run): void {
       const ctx = contextFrom(cmd);
       const name = cmd.args[0]!;
       const passphrase = await newKeyPassphrase(flags, `the new key "${name}"`);
+      const { rotateKey } = await deps();
       const result = await rotateKey(ctx.paths, name, { reason: flags.reason, revoker: flags.revoker, passphrase });
       if (flags.json === true) {
         printJson({ status: 'ok', name, old_fingerprint: result.oldKey.fingerprint, new_fingerprint: result.newKey.fingerprint, archived_as: result.archivedAs });
@@ -185,7 +199,8 @@ export function registerKeyCommands(program: Command, run: Run): void {
       const flags = cmd.opts<{ passphraseFile?: string; newPassphraseFile?: string; remove?: boolean }>();
       const ctx = contextFrom(cmd);
       const name = cmd.args[0]!;
-      const current = getKeyEncrypted(ctx.paths.keysDir, name) ? await passphraseGetter(flags.passphraseFile, name)() : null;
+      const { changePassphrase, listKeys } = await deps();
+      const current = (listKeys(ctx.paths.keysDir).find((k) => k.name === name)?.encrypted ?? false) ? await passphraseGetter(flags.passphraseFile, name)() : null;
       let next: string | null = null;
       if (flags.remove !== true) {
         next = await resolvePassphrase({
@@ -203,9 +218,6 @@ export function registerKeyCommands(program: Command, run: Run): void {
     }));
 }
 
-function getKeyEncrypted(keysDir: string, name: string): boolean {
-  return listKeys(keysDir).find((k) => k.name === name)?.encrypted ?? false;
-}
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

@@ -1,10 +1,8 @@
 /** `sign ARTIFACT`: write (or co-sign) the artifact's manifest. */
 import type { Command } from 'commander';
-import { parseJson } from '../../formats/canonical/json-value.js';
-import { signArtifact, type ManifestFormat } from '../../sign/sign-artifact.js';
+import type { ManifestFormat } from '../../sign/sign-artifact.js';
 import { contextFrom, passphraseGetter } from '../context.js';
 import { printJson, say, usageError } from '../output.js';
-import { hashProgress } from '../progress.js';
 
 interface SignFlags {
   keyName: string;
@@ -28,6 +26,9 @@ export function registerSignCommand(program: Command, run: (action: (cmd: Comman
     .option('--json', 'print the result as JSON')
     .action(run(async (cmd) => {
       const flags = cmd.opts<SignFlags>();
+      const { parseJson } = await import('../../formats/canonical/json-value.js');
+      const { signArtifact } = await import('../../sign/sign-artifact.js');
+      const { hashProgress } = await import('../progress.js');
       const ctx = contextFrom(cmd);
       if (flags.format !== '1.0' && flags.format !== '2.0') throw usageError(`--format must be 1.0 or 2.0, got ${JSON.stringify(flags.format)}`);
       const metadata = flags.metadata === undefined ? undefined : parseJson(flags.metadata, { file: '--metadata' });

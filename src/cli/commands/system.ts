@@ -2,14 +2,21 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Command } from 'commander';
-import { BACKEND_NAMES, getBackend, sha256Hex, verifyEd25519 } from '../../engine/index.js';
-import { decodeHex } from '../../formats/base64.js';
-import { readLedgerTail } from '../../store/ledger-file.js';
-import { listKeys } from '../../store/keystore.js';
-import { loadKeyRevocations, loadTokenRevocations } from '../../store/revocation-lists.js';
-import { toPlain } from '../../formats/canonical/json-value.js';
 import { contextFrom } from '../context.js';
 import { printJson, say } from '../output.js';
+
+/** Loaded when a command runs, not at start-up (keeps `verify` fast). */
+async function deps() {
+  const [engine, base64, ledger, keystore, revocations, json] = await Promise.all([
+    import('../../engine/index.js'),
+    import('../../formats/base64.js'),
+    import('../../store/ledger-file.js'),
+    import('../../store/keystore.js'),
+    import('../../store/revocation-lists.js'),
+    import('../../formats/canonical/json-value.js'),
+  ]);
+  return { ...engine, ...base64, ...ledger, ...keystore, ...revocations, ...json };
+}
 
 type Run = (action: (cmd: Command) => Promise<number>) => (...args: unknown[]) => Promise<void>;
 
@@ -42,6 +49,7 @@ export function registerSystemCommands(program: Command, run: Run): void {
     .action(run(async (cmd) => {
       const ctx = contextFrom(cmd);
       const { paths } = ctx;
+      const { listKeys, loadKeyRevocations, loadTokenRevocations, readLedgerTail, toPlain } = await deps();
       const keys = listKeys(paths.keysDir);
       const [revokedKeys, revokedTokens] = await Promise.all([loadKeyRevocations(paths.keyRevocations), loadTokenRevocations(paths.tokenRevocations)]);
       const ledgerBytes = fs.existsSync(paths.ledger) ? fs.statSync(paths.ledger).size : 0;
@@ -71,6 +79,7 @@ export function registerSystemCommands(program: Command, run: Run): void {
     .option('--json', 'print the checks as JSON')
     .action(run(async (cmd) => {
       const ctx = contextFrom(cmd);
+      const { BACKEND_NAMES, getBackend, sha256Hex, verifyEd25519, decodeHex, listKeys } = await deps();
       const checks: { check: string; ok: boolean; detail: string }[] = [];
       const add = (check: string, ok: boolean, detail: string) => checks.push({ check, ok, detail });
 

@@ -3,12 +3,6 @@
  * commands) and the `token issue|verify|revoke|show` group.
  */
 import type { Command } from 'commander';
-import { sha256Hex } from '../../engine/index.js';
-import { parseJson, toPlain } from '../../formats/canonical/json-value.js';
-import { tokenHashText } from '../../formats/token.js';
-import { readJsonDocument } from '../../io/read-document.js';
-import { issueToken } from '../../tokens/issue.js';
-import { revokeToken } from '../../tokens/revoke.js';
 import { BluxError } from '../../errors.js';
 import { contextFrom, passphraseGetter } from '../context.js';
 import { printJson, say, usageError } from '../output.js';
@@ -29,6 +23,8 @@ function defineIssue(command: Command, run: Run): void {
     .option('--json', 'print the result as JSON')
     .action(run(async (cmd) => {
       const [keyName, capability, audience, ttl] = cmd.args as [string, string, string, string];
+      const { parseJson, toPlain } = await import('../../formats/canonical/json-value.js');
+      const { issueToken } = await import('../../tokens/issue.js');
       const flags = cmd.opts<{ constraints?: string; output?: string; passphraseFile?: string; json?: boolean }>();
       if (!/^\d+$/.test(ttl)) throw usageError(`ttl_seconds must be a whole number of seconds, got ${JSON.stringify(ttl)}`);
       const constraints = flags.constraints === undefined ? undefined : parseJson(flags.constraints, { file: '--constraints' });
@@ -64,6 +60,7 @@ function defineRevoke(command: Command, run: Run): void {
     .action(run(async (cmd) => {
       const flags = cmd.opts<{ reason: string; revoker: string; json?: boolean }>();
       const ctx = contextFrom(cmd);
+      const { revokeToken } = await import('../../tokens/revoke.js');
       const result = await revokeToken({ paths: ctx.paths, tokenHash: cmd.args[0]!, reason: flags.reason, revoker: flags.revoker });
       if (flags.json === true) printJson({ status: 'ok', token_hash: result.tokenHash, added: result.added });
       else say(result.added ? `revoked token ${result.tokenHash}` : `token ${result.tokenHash} was already revoked`);
@@ -72,6 +69,9 @@ function defineRevoke(command: Command, run: Run): void {
 }
 
 async function tokenHashOf(file: string): Promise<string> {
+  const { readJsonDocument } = await import('../../io/read-document.js');
+  const { tokenHashText } = await import('../../formats/token.js');
+  const { sha256Hex } = await import('../../engine/index.js');
   const document = await readJsonDocument(file);
   if (!(document instanceof Map)) throw new BluxError('malformed', 'a token is a JSON object', { file });
   return sha256Hex(tokenHashText(document));
@@ -107,6 +107,10 @@ export function registerTokenCommands(program: Command, run: Run): void {
     .option('--json', 'print as JSON')
     .action(run(async (cmd) => {
       const file = cmd.args[0]!;
+      const { readJsonDocument } = await import('../../io/read-document.js');
+      const { tokenHashText } = await import('../../formats/token.js');
+      const { sha256Hex } = await import('../../engine/index.js');
+      const { toPlain } = await import('../../formats/canonical/json-value.js');
       const document = await readJsonDocument(file);
       if (!(document instanceof Map)) throw new BluxError('malformed', 'a token is a JSON object', { file });
       const tokenHash = sha256Hex(tokenHashText(document));

@@ -3,10 +3,8 @@
  * wrappers over `verifyFile`.
  */
 import type { Command } from 'commander';
-import { parseInstant } from '../../formats/time.js';
-import { loadTrustContext } from '../../trust/context.js';
-import { verifyFile, type DocumentKind } from '../../verify/file.js';
-import { exitCodeFor, type Verdict } from '../../verify/result.js';
+import type { DocumentKind } from '../../verify/file.js';
+import type { Verdict } from '../../verify/result.js';
 import { collect, contextFrom, parseCount } from '../context.js';
 import { complain, printJson, say, usageError } from '../output.js';
 
@@ -31,6 +29,10 @@ export function addVerifyOptions(command: Command): Command {
 
 export async function runVerify(file: string, expect: DocumentKind, command: Command): Promise<number> {
   const flags = command.opts<VerifyFlags>();
+  const { parseInstant } = await import('../../formats/time.js');
+  const { loadTrustContext } = await import('../../trust/context.js');
+  const { verifyFile } = await import('../../verify/file.js');
+  const { exitCodeFor } = await import('../../verify/result.js');
   const ctx = contextFrom(command);
   let atMillis: number | undefined;
   if (flags.at !== undefined) {
