@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_USAGE, reportError } from './output.js';
 import { registerAuditCommands } from './commands/audit.js';
+import { registerBatchCommands } from './commands/batch.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerSignCommand } from './commands/sign.js';
 import { registerSystemCommands } from './commands/system.js';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerKeyCommands(program, run);
   registerSignCommand(program, run);
   registerVerifyCommands(program, run);
+  registerBatchCommands(program, run);
   registerTokenCommands(program, run);
   registerAuditCommands(program, run);
 

@@ -44,3 +44,62 @@ export function hashProgress(file: string, quiet: boolean): ProgressHandle | nul
     },
   };
 }
+
+export interface BatchProgressHandle {
+  update: (p: { filesDone: number; filesTotal: number; bytesDone: number; bytesTotal: number }) => void;
+  /** Prints a line above the bar (failures found while the run goes on). */
+  log: (line: string) => void;
+  stop: () => void;
+}
+
+/** The verify-batch bar: files, bytes, rate, ETA. Null when not on a terminal. */
+export function batchProgress(quiet: boolean): BatchProgressHandle | null {
+  if (quiet || process.stderr.isTTY !== true) return null;
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: 'verifying {bar} {percentage}% | {files} files | {done}/{total} | {rate} | ETA {eta_formatted}',
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const started = performance.now();
+  const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+  let running = false;
+  let stopped = false;
+  return {
+    update: (p) => {
+      if (stopped) return;
+      const seconds = (performance.now() - started) / 1000;
+      const payload = {
+        files: `${p.filesDone}/${p.filesTotal}`,
+        done: gib(p.bytesDone),
+        total: gib(p.bytesTotal),
+        rate: seconds > 0 ? `${(p.bytesDone / 1e9 / seconds).toFixed(2)} GB/s` : '-',
+      };
+      // Progress in bytes (floored to 1 for an all-empty tree, so the bar can finish).
+      if (!running) {
+        bar.start(Math.max(p.bytesTotal, 1), p.bytesDone, payload);
+        running = true;
+      } else {
+        bar.update(p.bytesDone, payload);
+      }
+    },
+    log: (line) => {
+      if (running) {
+        process.stderr.write('\r\x1b[K' + line + '\n');
+        bar.render();
+      } else {
+        process.stderr.write(line + '\n');
+      }
+    },
+    stop: () => {
+      if (!stopped) {
+        stopped = true;
+        if (running) bar.stop();
+      }
+    },
+  };
+}

@@ -18,6 +18,7 @@ import type { Backend, BackendName, Ed25519VerifyItem } from './types.js';
 export type { Backend, BackendName, Ed25519VerifyItem, Sha256Hasher } from './types.js';
 
 export { BACKEND_NAMES, resolveBackendName } from './backend-name.js';
+export * from './parallel.js';
 
 const BACKEND_FACTORIES: Readonly<Record<BackendName, () => Backend>> = {
   native: createNativeBackend,

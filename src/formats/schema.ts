@@ -16,7 +16,8 @@ export type SchemaName =
   | 'token-revocation-1.0'
   | 'key-revocation-1.0'
   | 'ledger-entry'
-  | 'verify-result';
+  | 'verify-result'
+  | 'verify-batch-report';
 
 /** `dist/formats/schema.js` and `src/formats/schema.ts` both sit two levels below the package root. */
 const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));

@@ -7,6 +7,9 @@
  * signature valid, enough distinct keys). Hashing before the signature check
  * matches the reasons blux-reg 0.2's fixtures expect (an edited
  * `artifact_sha256` is reported as a hash mismatch).
+ *
+ * The steps are exported separately so that verify-batch applies exactly this
+ * policy while hashing and verifying thousands of manifests in parallel.
  */
 import type { JsonValue } from '../formats/canonical/json-value.js';
 import { manifestHashText, manifestSignedText, readManifest, type Manifest } from '../formats/manifest.js';
@@ -33,55 +36,89 @@ export interface ManifestVerdict extends Verdict {
   readonly signers?: readonly SignatureCheck[];
 }
 
+type Details = Omit<ManifestVerdict, 'status' | 'reason' | 'file' | 'kind' | 'message'>;
+
+export function manifestVerdict(file: string, status: Verdict['status'], reason: Verdict['reason'], message: string, details: Details = {}): ManifestVerdict {
+  return { status, reason, file, kind: 'manifest', message, ...details };
+}
+
+/** A manifest whose structure, signature encodings and artifact location passed: it awaits the artifact's hash. */
+export interface PreparedManifest {
+  readonly file: string;
+  readonly manifest: Manifest;
+  /** Absolute real path of the artifact (inside the manifest's folder). */
+  readonly artifactPath: string;
+  readonly artifactSize: number;
+  readonly details: Details;
+}
+
+/** Step 1: everything that needs no hashing. Returns a final verdict when a check already fails. */
+export async function prepareManifest(file: string, document: JsonValue, engine: EngineOptions = {}): Promise<PreparedManifest | ManifestVerdict> {
+  const read = readManifest(document);
+  if (!read.ok) return manifestVerdict(file, 'invalid', 'malformed', read.problem);
+  const manifest = read.value;
+  const base: Details = { schema_version: manifest.version, manifest_hash: sha256Hex(manifestHashText(manifest), engine) };
+
+  // A malformed signature is refused before any I/O.
+  const malformed = manifest.signatures.find((s) => decodeBase64Strict(s.signature, ED25519_SIGNATURE_BYTES) === null);
+  if (malformed !== undefined) {
+    return manifestVerdict(file, 'invalid', 'malformed-signature', `signature by ${malformed.keyFingerprint} is not canonical base64 of 64 bytes`, base);
+  }
+
+  const location = await locateArtifact(file, manifest.artifactPath);
+  if (!location.ok) {
+    return manifestVerdict(file, location.reason === 'artifact-unreadable' ? 'error' : 'invalid', location.reason, location.message, base);
+  }
+  const details: Details = { ...base, artifact: location.path, artifact_size: location.size };
+  if (manifest.version === '2.0' && manifest.artifactSize !== location.size) {
+    return manifestVerdict(file, 'invalid', 'artifact-size-mismatch', `artifact is ${location.size} bytes, manifest says ${manifest.artifactSize}`, details);
+  }
+  return { file, manifest, artifactPath: location.path, artifactSize: location.size, details };
+}
+
+export function isPrepared(value: PreparedManifest | ManifestVerdict): value is PreparedManifest {
+  return 'manifest' in value;
+}
+
+/** Step 2: the artifact's digest against the manifest's. Null when it matches. */
+export function checkArtifactDigest(prepared: PreparedManifest, digest: string): ManifestVerdict | null {
+  if (digest === prepared.manifest.artifactSha256) return null;
+  return manifestVerdict(prepared.file, 'invalid', 'artifact-hash-mismatch',
+    `artifact SHA-256 is ${digest}, manifest says ${prepared.manifest.artifactSha256}`, { ...prepared.details, artifact_sha256: digest });
+}
+
+/** The bytes every signer of the manifest signed. */
+export function signedBytes(manifest: Manifest): Uint8Array {
+  return new TextEncoder().encode(manifestSignedText(manifest));
+}
+
+/** Step 3: the verdict from the signature checks. */
+export function judgeSigners(prepared: PreparedManifest, digest: string, checks: readonly SignatureCheck[], requireSigners = 1): ManifestVerdict {
+  const decision = decideSigners(checks, requireSigners);
+  const details: Details = { ...prepared.details, artifact_sha256: digest, signers: checks };
+  if (!decision.ok) return manifestVerdict(prepared.file, 'invalid', decision.reason, decision.message, details);
+  return manifestVerdict(prepared.file, 'valid', 'ok', `artifact matches and is signed by ${decision.signers.length} trusted key(s)`, details);
+}
+
 export async function verifyManifestDocument(
   file: string,
   document: JsonValue,
   trust: TrustContext,
   options: ManifestVerifyOptions = {},
 ): Promise<ManifestVerdict> {
-  const verdict = (status: Verdict['status'], reason: Verdict['reason'], message: string, details: object = {}): ManifestVerdict => ({
-    status, reason, file, kind: 'manifest', message, ...details,
-  });
-
-  const read = readManifest(document);
-  if (!read.ok) return verdict('invalid', 'malformed', read.problem);
-  const manifest: Manifest = read.value;
-  const base = { schema_version: manifest.version, manifest_hash: sha256Hex(manifestHashText(manifest), options) };
-
-  // Cheap structural checks first: a malformed signature is refused before any I/O.
-  const malformed = manifest.signatures.find((s) => decodeBase64Strict(s.signature, ED25519_SIGNATURE_BYTES) === null);
-  if (malformed !== undefined) {
-    return verdict('invalid', 'malformed-signature', `signature by ${malformed.keyFingerprint} is not canonical base64 of 64 bytes`, base);
-  }
-
-  const location = await locateArtifact(file, manifest.artifactPath);
-  if (!location.ok) {
-    const status = location.reason === 'artifact-unreadable' ? 'error' : 'invalid';
-    return verdict(status, location.reason, location.message, base);
-  }
-  const artifactDetails = { ...base, artifact: location.path, artifact_size: location.size };
-  if (manifest.version === '2.0' && manifest.artifactSize !== location.size) {
-    return verdict('invalid', 'artifact-size-mismatch',
-      `artifact is ${location.size} bytes, manifest says ${manifest.artifactSize}`, artifactDetails);
-  }
+  const prepared = await prepareManifest(file, document, options);
+  if (!isPrepared(prepared)) return prepared;
 
   let digest: string;
   try {
     const hashOptions = options.onHashProgress === undefined ? { ...options } : { ...options, onProgress: options.onHashProgress };
-    digest = (await sha256File(location.path, hashOptions)).sha256;
+    digest = (await sha256File(prepared.artifactPath, hashOptions)).sha256;
   } catch (e) {
-    return verdict('error', 'artifact-unreadable', e instanceof Error ? e.message : String(e), artifactDetails);
+    return manifestVerdict(file, 'error', 'artifact-unreadable', e instanceof Error ? e.message : String(e), prepared.details);
   }
-  const hashed = { ...artifactDetails, artifact_sha256: digest };
-  if (digest !== manifest.artifactSha256) {
-    return verdict('invalid', 'artifact-hash-mismatch',
-      `artifact SHA-256 is ${digest}, manifest says ${manifest.artifactSha256}`, hashed);
-  }
+  const mismatch = checkArtifactDigest(prepared, digest);
+  if (mismatch !== null) return mismatch;
 
-  const message = new TextEncoder().encode(manifestSignedText(manifest));
-  const checks = await checkSignatures(manifest.signatures, message, trust, options);
-  const decision = decideSigners(checks, options.requireSigners ?? 1);
-  const withSigners = { ...hashed, signers: checks };
-  if (!decision.ok) return verdict('invalid', decision.reason, decision.message, withSigners);
-  return verdict('valid', 'ok', `artifact matches and is signed by ${decision.signers.length} trusted key(s)`, withSigners);
+  const checks = await checkSignatures(prepared.manifest.signatures, signedBytes(prepared.manifest), trust, options);
+  return judgeSigners(prepared, digest, checks, options.requireSigners ?? 1);
 }

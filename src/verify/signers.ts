@@ -4,7 +4,7 @@
  * in the document), all in one batch through the engine, and the document
  * passes only with enough distinct trusted, non-revoked signers.
  */
-import { verifyEd25519Batch, type EngineOptions } from '../engine/index.js';
+import { verifyEd25519Batch, type Ed25519VerifyItem, type EngineOptions } from '../engine/index.js';
 import { decodeBase64Strict } from '../formats/base64.js';
 import type { TrustContext } from '../trust/context.js';
 
@@ -24,44 +24,66 @@ export interface SignatureCheck {
   readonly status: SignatureStatus;
 }
 
-export async function checkSignatures(
-  claims: readonly SignatureClaim[],
-  signedMessage: Uint8Array,
-  trust: TrustContext,
-  engine: EngineOptions = {},
-): Promise<SignatureCheck[]> {
-  const checks: (SignatureCheck | null)[] = [];
-  const batch: { index: number; publicKey: Uint8Array; signature: Uint8Array }[] = [];
+/** What can be decided without the engine, plus the engine work left to do. */
+export interface SignaturePlan {
+  readonly claims: readonly SignatureClaim[];
+  /** One entry per claim: decided already (bad encoding, unknown or revoked key), or null = awaiting the engine. */
+  readonly decided: readonly (SignatureCheck | null)[];
+  /** The engine batch, in claim order of the undecided claims. */
+  readonly items: readonly Ed25519VerifyItem[];
+  readonly itemClaimIndex: readonly number[];
+}
 
+/**
+ * Splits the checks in two so that many documents can share one engine batch
+ * (verify-batch verifies thousands of signatures in one parallel call).
+ */
+export function planSignatureChecks(claims: readonly SignatureClaim[], signedMessage: Uint8Array, trust: TrustContext): SignaturePlan {
+  const decided: (SignatureCheck | null)[] = [];
+  const items: Ed25519VerifyItem[] = [];
+  const itemClaimIndex: number[] = [];
   claims.forEach((claim, index) => {
     const key = trust.keys.get(claim.keyFingerprint);
     const keyName = key?.name ?? null;
     const signature = decodeBase64Strict(claim.signature, ED25519_SIGNATURE_BYTES);
     if (signature === null) {
-      checks.push({ keyFingerprint: claim.keyFingerprint, keyName, status: 'malformed-signature' });
+      decided.push({ keyFingerprint: claim.keyFingerprint, keyName, status: 'malformed-signature' });
     } else if (key === undefined) {
-      checks.push({ keyFingerprint: claim.keyFingerprint, keyName, status: 'unknown-key' });
+      decided.push({ keyFingerprint: claim.keyFingerprint, keyName, status: 'unknown-key' });
     } else if (trust.revokedKeys.has(claim.keyFingerprint)) {
-      checks.push({ keyFingerprint: claim.keyFingerprint, keyName, status: 'key-revoked' });
+      decided.push({ keyFingerprint: claim.keyFingerprint, keyName, status: 'key-revoked' });
     } else {
-      checks.push(null);
-      batch.push({ index, publicKey: key.publicKey, signature });
+      decided.push(null);
+      items.push({ publicKey: key.publicKey, message: signedMessage, signature });
+      itemClaimIndex.push(index);
     }
   });
+  return { claims, decided, items, itemClaimIndex };
+}
 
-  const verdicts = await verifyEd25519Batch(
-    batch.map((b) => ({ publicKey: b.publicKey, message: signedMessage, signature: b.signature })),
-    engine,
-  );
-  batch.forEach((b, i) => {
-    const claim = claims[b.index]!;
-    checks[b.index] = {
+/** Completes a plan with the engine's verdicts for `plan.items` (same order). */
+export function finishSignatureChecks(plan: SignaturePlan, verdicts: readonly boolean[], trust: TrustContext): SignatureCheck[] {
+  const checks = [...plan.decided];
+  plan.itemClaimIndex.forEach((claimIndex, i) => {
+    const claim = plan.claims[claimIndex]!;
+    checks[claimIndex] = {
       keyFingerprint: claim.keyFingerprint,
       keyName: trust.keys.get(claim.keyFingerprint)?.name ?? null,
       status: verdicts[i] === true ? 'ok' : 'bad-signature',
     };
   });
   return checks as SignatureCheck[];
+}
+
+export async function checkSignatures(
+  claims: readonly SignatureClaim[],
+  signedMessage: Uint8Array,
+  trust: TrustContext,
+  engine: EngineOptions = {},
+): Promise<SignatureCheck[]> {
+  const plan = planSignatureChecks(claims, signedMessage, trust);
+  const verdicts = await verifyEd25519Batch(plan.items, engine);
+  return finishSignatureChecks(plan, verdicts, trust);
 }
 
 export type SignerVerdict =

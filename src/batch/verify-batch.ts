@@ -1,0 +1,333 @@
+/**
+ * `verifyBatch(paths, options)`: verifies every manifest under the given
+ * paths against its artifact, with the same policy as `verify` (the steps of
+ * verify/manifest.ts), but hashing on every core and checking signatures in
+ * large parallel batches. Results stream out as artifacts complete; the
+ * report (sorted by path) is available at the end.
+ *
+ * Pairing: a manifest names its artifact by path; artifacts are identified by
+ * real path, so several manifests for one artifact (separate manifests, or
+ * co-signatures of a 2.0 manifest) add up their distinct trusted signers, and
+ * every file that no manifest names is listed as `unsigned`.
+ */
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { BluxError } from '../errors.js';
+import { resolveBackendName } from '../engine/backend-name.js';
+import { sha256Files, verifyEd25519Parallel, type FileToHash } from '../engine/index.js';
+import type { Ed25519VerifyItem } from '../engine/types.js';
+import { readJsonDocument } from '../io/read-document.js';
+import type { TrustContext } from '../trust/context.js';
+import {
+  checkArtifactDigest, isPrepared, judgeSigners, prepareManifest, signedBytes,
+  type ManifestVerdict, type PreparedManifest,
+} from '../verify/manifest.js';
+import { finishSignatureChecks, planSignatureChecks, type SignaturePlan } from '../verify/signers.js';
+import { discover, type DiscoveredFile } from './discover.js';
+import {
+  byPath, computeTotals, isFailure, REPORT_FORMAT, reportStatus,
+  type ArtifactResult, type BatchReport, type SignerResult,
+} from './report.js';
+import { inShard, type Shard } from './shard.js';
+
+export interface BatchProgress {
+  readonly filesDone: number;
+  readonly filesTotal: number;
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+}
+
+export interface VerifyBatchOptions {
+  readonly trust: TrustContext;
+  readonly recursive?: boolean;
+  /** Distinct trusted, non-revoked signers required per artifact (default 1). */
+  readonly requireSigners?: number;
+  /** Unsigned files count as failures. */
+  readonly requireSigned?: boolean;
+  /** Stop at the first failure. */
+  readonly failFast?: boolean;
+  readonly backend?: string;
+  /** Worker threads (default: available cores). */
+  readonly jobs?: number;
+  readonly shard?: Shard | null;
+  readonly onProgress?: (progress: BatchProgress) => void;
+}
+
+export interface BatchRun extends AsyncIterable<ArtifactResult> {
+  /** Resolves when the run has finished (iterate first, or it runs to the end by itself). */
+  report(): Promise<BatchReport>;
+}
+
+/** Signatures are verified in batches of about this many: large enough for the pool, small enough to stream results. */
+const SIGNATURE_FLUSH_ITEMS = 2048;
+/** Manifests are read and prepared this many at a time. */
+const MANIFEST_CONCURRENCY = 64;
+
+const toolVersion = (() => {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+})();
+
+/** One artifact and everything said about it. */
+interface ArtifactGroup {
+  readonly display: string;
+  readonly real: string;
+  readonly size: number;
+  readonly manifests: PreparedManifest[];
+  readonly manifestDisplays: string[];
+  /** Failures found before hashing (e.g. a manifest's malformed signature): the artifact fails without being hashed. */
+  readonly early: { verdict: ManifestVerdict; manifest: string }[];
+}
+
+function treeId(roots: readonly string[], displays: string[]): string {
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify(roots));
+  for (const d of displays.sort()) hash.update(`\n${d}`);
+  return hash.digest('hex');
+}
+
+function failed(pathShown: string, manifests: string[], reason: string, message: string, extra: Partial<ArtifactResult> = {}): ArtifactResult {
+  return { path: pathShown, size: null, sha256: null, manifests, signers: [], verdict: 'failed', reason, message, ...extra };
+}
+
+function displayFor(manifest: DiscoveredFile, artifactRel: string): string {
+  const dir = path.posix.dirname(manifest.display);
+  return dir === '.' ? artifactRel : `${dir}/${artifactRel}`;
+}
+
+export function verifyBatch(paths: readonly string[], options: VerifyBatchOptions): BatchRun {
+  if (paths.length === 0) throw new BluxError('invalid-argument', 'verify-batch needs at least one path');
+  const backend = resolveBackendName(options.backend);
+  const requireSigners = options.requireSigners ?? 1;
+  const requireSigned = options.requireSigned === true;
+  const shard = options.shard ?? null;
+  const started = performance.now();
+  const results: ArtifactResult[] = [];
+  let stoppedEarly = false;
+  let tree = '';
+  const jobsUsed = options.jobs ?? os.availableParallelism();
+  const abort = new AbortController();
+
+  async function* run(): AsyncGenerator<ArtifactResult> {
+    const found = await discover(paths, { recursive: options.recursive === true });
+    tree = treeId(paths, [...found.files.map((f) => f.display), ...found.problems.map((p) => p.display)]);
+
+    const emit = (result: ArtifactResult): ArtifactResult => {
+      results.push(result);
+      if (options.failFast === true && isFailure(result, requireSigned)) {
+        stoppedEarly = true;
+        abort.abort();
+      }
+      return result;
+    };
+
+    for (const problem of found.problems) {
+      if (!inShard(problem.display, shard)) continue;
+      yield emit(failed(problem.display, [], problem.reason, problem.message));
+      if (abort.signal.aborted) return;
+    }
+
+    // Pair manifests with artifacts.
+    const artifactsByReal = new Map(found.files.filter((f) => f.kind === 'artifact').map((f) => [f.real, f]));
+    const groups = new Map<string, ArtifactGroup>();
+    const groupFor = (real: string, display: string, size: number): ArtifactGroup => {
+      let group = groups.get(real);
+      if (group === undefined) {
+        group = { display, real, size, manifests: [], manifestDisplays: [], early: [] };
+        groups.set(real, group);
+      }
+      return group;
+    };
+    const manifestFiles = found.files.filter((f) => f.kind === 'manifest');
+    const referenced = new Set<string>();
+    for (let i = 0; i < manifestFiles.length; i += MANIFEST_CONCURRENCY) {
+      const slice = manifestFiles.slice(i, i + MANIFEST_CONCURRENCY);
+      const prepared = await Promise.all(slice.map(async (m) => {
+        try {
+          return { m, outcome: await prepareManifest(m.abs, await readJsonDocument(m.abs), { backend }) };
+        } catch (e) {
+          const reason = e instanceof BluxError ? (e.code === 'malformed' ? 'malformed' : 'unreadable') : 'unreadable';
+          return { m, outcome: null, error: { reason, message: e instanceof Error ? e.message : String(e) } };
+        }
+      }));
+      for (const { m, outcome, error } of prepared as { m: DiscoveredFile; outcome: PreparedManifest | ManifestVerdict | null; error?: { reason: string; message: string } }[]) {
+        if (outcome === null) {
+          if (inShard(m.display, shard)) yield emit(failed(m.display, [m.display], error!.reason, error!.message));
+        } else if (isPrepared(outcome)) {
+          referenced.add(outcome.artifactPath);
+          const known = artifactsByReal.get(outcome.artifactPath);
+          const display = known?.display ?? displayFor(m, outcome.manifest.artifactPath);
+          if (!inShard(display, shard)) continue;
+          const group = groupFor(outcome.artifactPath, display, outcome.artifactSize);
+          group.manifests.push(outcome);
+          group.manifestDisplays.push(m.display);
+        } else if (typeof outcome.artifact === 'string') {
+          // The artifact is known but this manifest already fails (bad signature encoding, wrong size).
+          referenced.add(outcome.artifact);
+          const known = artifactsByReal.get(outcome.artifact);
+          const display = known?.display ?? m.display;
+          if (!inShard(display, shard)) continue;
+          const group = groupFor(outcome.artifact, display, outcome.artifact_size ?? 0);
+          group.early.push({ verdict: outcome, manifest: m.display });
+          group.manifestDisplays.push(m.display);
+        } else if (inShard(m.display, shard)) {
+          yield emit(failed(m.display, [m.display], outcome.reason, outcome.message));
+        }
+        if (abort.signal.aborted) return;
+      }
+    }
+
+    for (const artifact of artifactsByReal.values()) {
+      if (referenced.has(artifact.real) || !inShard(artifact.display, shard)) continue;
+      yield emit({ path: artifact.display, size: artifact.size, sha256: null, manifests: [], signers: [], verdict: 'unsigned', reason: 'unsigned', message: 'no manifest names this file' });
+      if (abort.signal.aborted) return;
+    }
+
+    // Groups that already fail need no hashing.
+    const toHash: FileToHash[] = [];
+    for (const group of groups.values()) {
+      const early = group.early[0];
+      if (early !== undefined) {
+        yield emit(failed(group.display, group.manifestDisplays, early.verdict.reason, early.verdict.message, { size: group.size }));
+        if (abort.signal.aborted) return;
+      } else {
+        toHash.push({ path: group.real, size: group.size });
+      }
+    }
+
+    const bytesTotal = toHash.reduce((sum, f) => sum + f.size, 0);
+    const filesTotal = toHash.length;
+    options.onProgress?.({ filesDone: 0, filesTotal, bytesDone: 0, bytesTotal });
+
+    // Hash on every core; as artifacts complete, queue their signature checks and verify them in big batches.
+    interface Pending { group: ArtifactGroup; digest: string; plans: SignaturePlan[] }
+    let queue: Pending[] = [];
+    let queuedItems = 0;
+    const flush = async function* (): AsyncGenerator<ArtifactResult> {
+      const batch = queue;
+      queue = [];
+      queuedItems = 0;
+      const items: Ed25519VerifyItem[] = batch.flatMap((p) => p.plans.flatMap((plan) => plan.items));
+      const verdicts = await verifyEd25519Parallel(items, { backend, ...(options.jobs !== undefined ? { jobs: options.jobs } : {}) });
+      let offset = 0;
+      for (const pending of batch) {
+        const signers: SignerResult[] = [];
+        const allChecks = [];
+        for (let i = 0; i < pending.plans.length; i++) {
+          const plan = pending.plans[i]!;
+          const checks = finishSignatureChecks(plan, verdicts.slice(offset, offset + plan.items.length), options.trust);
+          offset += plan.items.length;
+          allChecks.push(...checks);
+          for (const c of checks) signers.push({ fingerprint: c.keyFingerprint, name: c.keyName, status: c.status, manifest: pending.group.manifestDisplays[i]! });
+        }
+        const verdict = judgeSigners(pending.group.manifests[0]!, pending.digest, allChecks, requireSigners);
+        yield emit({
+          path: pending.group.display, size: pending.group.size, sha256: pending.digest, manifests: pending.group.manifestDisplays,
+          signers, verdict: verdict.status === 'valid' ? 'verified' : 'failed', reason: verdict.reason, message: verdict.message,
+        });
+        if (abort.signal.aborted) return;
+      }
+    };
+
+    const groupsByReal = groups;
+    const hashed = sha256Files(toHash, {
+      backend,
+      signal: abort.signal,
+      ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
+      onProgress: (p) => options.onProgress?.({ filesDone: p.filesDone, filesTotal, bytesDone: p.bytesDone, bytesTotal }),
+    });
+    try {
+      for await (const hash of hashed) {
+        const group = groupsByReal.get(hash.path)!;
+        if (!hash.ok) {
+          yield emit(failed(group.display, group.manifestDisplays, 'artifact-unreadable', hash.message, { size: group.size }));
+        } else {
+          const mismatch = group.manifests.map((m) => checkArtifactDigest(m, hash.sha256)).find((v) => v !== null);
+          if (mismatch !== undefined && mismatch !== null) {
+            yield emit(failed(group.display, group.manifestDisplays, mismatch.reason, mismatch.message, { size: hash.size, sha256: hash.sha256 }));
+          } else {
+            const plans = group.manifests.map((m) => planSignatureChecks(m.manifest.signatures, signedBytes(m.manifest), options.trust));
+            queue.push({ group, digest: hash.sha256, plans });
+            queuedItems += plans.reduce((n, p) => n + p.items.length, 0);
+            if (queuedItems >= SIGNATURE_FLUSH_ITEMS) yield* flush();
+          }
+        }
+        if (abort.signal.aborted) return;
+      }
+    } catch (e) {
+      if (!abort.signal.aborted) throw e;
+      return;
+    }
+    if (queue.length > 0) yield* flush();
+  }
+
+  let finished: Promise<BatchReport> | null = null;
+  let iterating = false;
+
+  const finish = (): BatchReport => {
+    const wall = (performance.now() - started) / 1000;
+    const sorted = [...results].sort(byPath);
+    const totals = computeTotals(sorted);
+    return {
+      format: REPORT_FORMAT,
+      tool: { name: 'blux-reg', version: toolVersion },
+      roots: [...paths],
+      tree,
+      shards: shard === null ? [] : [shard],
+      shard_count: shard?.count ?? null,
+      options: { recursive: options.recursive === true, require_signers: requireSigners, require_signed: requireSigned, fail_fast: options.failFast === true },
+      backend,
+      jobs: jobsUsed,
+      status: reportStatus(sorted, requireSigned, stoppedEarly),
+      stopped_early: stoppedEarly,
+      totals,
+      timings: { wall_seconds: Number(wall.toFixed(3)), gb_per_second: wall > 0 ? Number((totals.bytes / 1e9 / wall).toFixed(3)) : 0 },
+      results: sorted,
+    };
+  };
+
+  let resolveDone!: (report: BatchReport) => void;
+  let rejectDone!: (error: unknown) => void;
+  const done = new Promise<BatchReport>((resolve, reject) => {
+    resolveDone = resolve;
+    rejectDone = reject;
+  });
+  // Unhandled if nobody asks for the report: that is fine, iteration rethrows.
+  done.catch(() => {});
+
+  const iterate = async function* (): AsyncGenerator<ArtifactResult> {
+    try {
+      yield* run();
+      resolveDone(finish());
+    } catch (e) {
+      rejectDone(e);
+      throw e;
+    }
+  };
+
+  return {
+    [Symbol.asyncIterator]() {
+      if (iterating) throw new BluxError('internal', 'a verify-batch run can be iterated once');
+      iterating = true;
+      return iterate();
+    },
+    report() {
+      if (!iterating) {
+        iterating = true;
+        finished ??= (async () => {
+          for await (const _ of iterate()) {
+            // Drain: the caller only wants the report.
+          }
+          return done;
+        })();
+        return finished;
+      }
+      return done;
+    },
+  };
+}

@@ -1,0 +1,311 @@
+/**
+ * Parallel engine calls: many files hashed, many signatures verified, on all
+ * cores through the engine pool (pool.ts, tasks in worker.ts). Same backends,
+ * same verdicts as the in-thread engine calls; only where the work runs differs.
+ */
+import { resolveBackendName } from './backend-name.js';
+import { getBackend } from './index.js';
+import { checkJobs, defaultJobs, getEnginePool } from './pool.js';
+import { splitEd25519Item } from './precheck.js';
+import type { BackendName, Ed25519VerifyItem } from './types.js';
+import {
+  createHashControl,
+  HashControlCell,
+  hashedFileAt,
+  packEd25519Batch,
+  type HashFilesReply,
+  type HashFilesTask,
+  type VerifyEd25519Task,
+} from './worker.js';
+import { BluxError } from '../errors.js';
+
+/** Stops the engine's worker threads; optional, the pool never keeps the process alive. */
+export { closeEnginePool } from './pool.js';
+
+export interface FileToHash {
+  path: string;
+  /** From stat: used to schedule (big files first) only; the result has the size actually read. */
+  size: number;
+}
+
+export type FileHashResult =
+  | { path: string; ok: true; sha256: string; size: number }
+  | { path: string; ok: false; code: 'file-not-found' | 'file-unreadable'; message: string };
+
+export interface ParallelOptions {
+  backend?: BackendName | string;
+  /** Threads to use; `os.availableParallelism()` unless given. */
+  jobs?: number;
+  /** Size of each worker's one read buffer; 4 MiB unless given. */
+  bufferSize?: number;
+  /** Aborting rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+export interface HashProgress {
+  /** Bytes hashed so far, counted while files are read (not only when they finish). */
+  bytesDone: number;
+  filesDone: number;
+}
+
+export interface ParallelHashOptions extends ParallelOptions {
+  /** Called every PROGRESS_INTERVAL_MS while something changed, and once at the end. */
+  onProgress?: (progress: HashProgress) => void;
+}
+
+const MIB = 1024 * 1024;
+const DEFAULT_BUFFER_SIZE = 4 * MIB;
+
+/**
+ * Small files go to workers in groups, so the fixed cost of a task (a message
+ * each way) stays small next to hashing 1-16 KiB files. A file of
+ * MAX_TASK_BYTES or more is always a task by itself, and never split: its
+ * result is the plain SHA-256 of the whole file.
+ */
+const MAX_TASK_BYTES = 8 * MIB;
+const MAX_TASK_FILES = 256;
+/** Enough tasks per worker that they finish near together even when file sizes vary. */
+const TASKS_PER_WORKER = 4;
+/** Tasks handed to the pool ahead of the results: each worker has its next task queued, no more. */
+const TASKS_IN_FLIGHT_PER_WORKER = 2;
+const PROGRESS_INTERVAL_MS = 100;
+
+/**
+ * Below this many items a batch is verified in this thread: for tiny
+ * batches, packing and a round trip to a worker (or starting the pool)
+ * cost more than the checks. Measured with bench/pool.mjs.
+ */
+const IN_THREAD_VERIFY_BELOW = 64;
+const MAX_VERIFY_BATCH_ITEMS = 4096;
+/** Keeps a batch buffer bounded when messages are large. */
+const MAX_VERIFY_BATCH_MESSAGE_BYTES = 16 * MIB;
+const VERIFY_BATCHES_PER_WORKER = 4;
+
+function checkBufferSize(bufferSize: number): void {
+  if (!Number.isSafeInteger(bufferSize) || bufferSize <= 0) {
+    throw new BluxError('invalid-argument', `bufferSize must be a positive integer, got ${bufferSize}`);
+  }
+}
+
+/** Scheduling only: a missing or odd size counts as 0 rather than breaking the sort. */
+function schedulingSize(file: FileToHash): number {
+  return Number.isFinite(file.size) && file.size > 0 ? file.size : 0;
+}
+
+/**
+ * Groups files into tasks, biggest first: the long tasks start early and the
+ * run ends on small ones, instead of one core hashing a big file alone at the end.
+ */
+function planHashTasks(files: readonly FileToHash[], jobs: number): FileToHash[][] {
+  const bySizeDescending = [...files].sort((a, b) => schedulingSize(b) - schedulingSize(a));
+  const filesPerTask = Math.min(MAX_TASK_FILES, Math.max(1, Math.ceil(files.length / (jobs * TASKS_PER_WORKER))));
+  const tasks: FileToHash[][] = [];
+  let current: FileToHash[] = [];
+  let currentBytes = 0;
+  for (const file of bySizeDescending) {
+    const size = schedulingSize(file);
+    if (current.length > 0 && (current.length >= filesPerTask || currentBytes + size > MAX_TASK_BYTES)) {
+      tasks.push(current);
+      current = [];
+      currentBytes = 0;
+    }
+    current.push(file);
+    currentBytes += size;
+  }
+  if (current.length > 0) tasks.push(current);
+  return tasks;
+}
+
+/** A promise that rejects with the signal's reason when it aborts; `dispose` removes the listener. */
+function abortRejection(signal: AbortSignal | undefined): { promise: Promise<never>; dispose: () => void } {
+  if (signal === undefined) return { promise: new Promise<never>(() => undefined), dispose: () => undefined };
+  let onAbort = (): void => undefined;
+  const promise = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  // Nobody may be racing it when it fires; that is not an unhandled rejection.
+  promise.catch(() => undefined);
+  return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
+}
+
+/**
+ * Starts `run` on the inputs, at most `window` at a time, and yields each
+ * output as soon as it is ready (not in input order).
+ */
+async function* settleWindowed<I, O>(
+  inputs: readonly I[],
+  window: number,
+  run: (input: I) => Promise<O>,
+  stop: Promise<never>,
+): AsyncGenerator<{ input: I; output: O }> {
+  const running = new Map<number, Promise<[number, O]>>();
+  let next = 0;
+  const launch = (): void => {
+    const index = next++;
+    const settled = run(inputs[index]!).then((output): [number, O] => [index, output]);
+    // If the caller stops early, later failures have no listener; they are expected then.
+    settled.catch(() => undefined);
+    running.set(index, settled);
+  };
+  while (next < inputs.length && running.size < window) launch();
+  while (running.size > 0) {
+    const [index, output] = await Promise.race([...running.values(), stop]);
+    running.delete(index);
+    if (next < inputs.length) launch();
+    yield { input: inputs[index]!, output };
+  }
+}
+
+/** Polls the shared counters on an interval; the timer never keeps the process alive. */
+function pollProgress(control: BigInt64Array, onProgress: ((progress: HashProgress) => void) | undefined) {
+  let reportedBytes = -1;
+  let reportedFiles = -1;
+  const report = (): void => {
+    const bytesDone = Number(Atomics.load(control, HashControlCell.bytesDone));
+    const filesDone = Number(Atomics.load(control, HashControlCell.filesDone));
+    if (bytesDone === reportedBytes && filesDone === reportedFiles) return;
+    reportedBytes = bytesDone;
+    reportedFiles = filesDone;
+    onProgress?.({ bytesDone, filesDone });
+  };
+  const timer = onProgress === undefined ? undefined : setInterval(report, PROGRESS_INTERVAL_MS).unref();
+  return {
+    /** Last report, with the final counts. */
+    finish: report,
+    stop: () => clearInterval(timer),
+  };
+}
+
+function resultsOfTask(files: readonly FileToHash[], reply: HashFilesReply): FileHashResult[] {
+  const failures = new Map(reply.failures.map((failure) => [failure.index, failure]));
+  return files.map((file, index): FileHashResult => {
+    const failure = failures.get(index);
+    if (failure !== undefined) return { path: file.path, ok: false, code: failure.code, message: failure.message };
+    return { path: file.path, ok: true, ...hashedFileAt(reply, files.length, index) };
+  });
+}
+
+async function* hashInPool(
+  files: readonly FileToHash[],
+  opts: { backend: BackendName; jobs: number; bufferSize: number; signal: AbortSignal | undefined },
+  onProgress: ((progress: HashProgress) => void) | undefined,
+): AsyncGenerator<FileHashResult> {
+  opts.signal?.throwIfAborted();
+  const control = createHashControl();
+  const progress = pollProgress(control, onProgress);
+  const aborted = abortRejection(opts.signal);
+  try {
+    if (files.length > 0) {
+      const pool = getEnginePool(opts.jobs);
+      const runTask = (paths: FileToHash[]): Promise<HashFilesReply> => {
+        const task: HashFilesTask = {
+          paths: paths.map((file) => file.path),
+          backend: opts.backend,
+          bufferSize: opts.bufferSize,
+          control,
+        };
+        return pool.run(task, { name: 'hashFiles' }) as Promise<HashFilesReply>;
+      };
+      const tasks = planHashTasks(files, opts.jobs);
+      const window = opts.jobs * TASKS_IN_FLIGHT_PER_WORKER;
+      for await (const { input, output } of settleWindowed(tasks, window, runTask, aborted.promise)) {
+        yield* resultsOfTask(input, output);
+      }
+    }
+    progress.finish();
+  } finally {
+    // Reached also when the caller stops iterating or the run fails: tasks
+    // still running stop at their next chunk instead of hashing for nobody.
+    Atomics.store(control, HashControlCell.cancelled, 1n);
+    progress.stop();
+    aborted.dispose();
+  }
+}
+
+/**
+ * SHA-256 of many files on all cores. Results come as they complete, in any
+ * order, one per file: a missing or unreadable file is an `ok: false` result,
+ * never an exception, and the others go on.
+ */
+export function sha256Files(
+  files: readonly FileToHash[],
+  opts: ParallelHashOptions = {},
+): AsyncIterable<FileHashResult> {
+  // Checked now, so a bad option throws at the call, not at the first iteration.
+  const backend = resolveBackendName(opts.backend);
+  const jobs = opts.jobs ?? defaultJobs();
+  checkJobs(jobs);
+  const bufferSize = opts.bufferSize ?? DEFAULT_BUFFER_SIZE;
+  checkBufferSize(bufferSize);
+  return hashInPool(files, { backend, jobs, bufferSize, signal: opts.signal }, opts.onProgress);
+}
+
+/**
+ * Item indexes in batches for the workers: bounded in items and in message
+ * bytes, and enough batches that every worker gets several.
+ */
+function planVerifyBatches(items: readonly Ed25519VerifyItem[], indexes: readonly number[], jobs: number): number[][] {
+  const itemsPerBatch = Math.min(
+    MAX_VERIFY_BATCH_ITEMS,
+    Math.max(1, Math.ceil(indexes.length / (jobs * VERIFY_BATCHES_PER_WORKER))),
+  );
+  const batches: number[][] = [];
+  let current: number[] = [];
+  let currentBytes = 0;
+  for (const index of indexes) {
+    const messageBytes = items[index]!.message.length;
+    if (
+      current.length > 0 &&
+      (current.length >= itemsPerBatch || currentBytes + messageBytes > MAX_VERIFY_BATCH_MESSAGE_BYTES)
+    ) {
+      batches.push(current);
+      current = [];
+      currentBytes = 0;
+    }
+    current.push(index);
+    currentBytes += messageBytes;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/**
+ * One verdict per item, in order, equal to `verifyEd25519Batch` on the same
+ * backend. Large batches are split over the pool's workers; small ones run
+ * in this thread.
+ */
+export async function verifyEd25519Parallel(
+  items: readonly Ed25519VerifyItem[],
+  opts: ParallelOptions = {},
+): Promise<boolean[]> {
+  const backend = resolveBackendName(opts.backend);
+  const jobs = opts.jobs ?? defaultJobs();
+  checkJobs(jobs);
+  const { signal } = opts;
+  signal?.throwIfAborted();
+  if (items.length < IN_THREAD_VERIFY_BELOW) return getBackend(backend).verifyEd25519Batch(items);
+
+  // Items with wrong types or lengths are `false` in every backend (the shared
+  // pre-check runs first); deciding them here keeps the packed layout fixed-size.
+  const verdicts = new Array<boolean>(items.length).fill(false);
+  const packable = [...items.keys()].filter((index) => typeof splitEd25519Item(items[index]!) !== 'string');
+  const pool = getEnginePool(jobs);
+
+  const verifyBatch = async (indexes: readonly number[]): Promise<void> => {
+    const batch = packEd25519Batch(indexes.map((index) => items[index]!));
+    const task: VerifyEd25519Task = { batch, backend };
+    const reply = (await pool.run(task, { name: 'verifyEd25519', transferList: [batch], signal })) as Uint8Array;
+    indexes.forEach((itemIndex, k) => {
+      verdicts[itemIndex] = reply[k] === 1;
+    });
+  };
+  try {
+    await Promise.all(planVerifyBatches(items, packable, jobs).map(verifyBatch));
+  } catch (error) {
+    // piscina wraps an abort in its own AbortError; callers get the signal's reason, as elsewhere in the engine.
+    if (signal?.aborted === true) throw signal.reason;
+    throw error;
+  }
+  return verdicts;
+}

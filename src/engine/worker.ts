@@ -1,0 +1,261 @@
+/**
+ * The engine's worker tasks, run on the threads of the engine pool (pool.ts).
+ * Each task is a plain exported function; the pool picks one by name
+ * (`hashFiles`, `verifyEd25519`). This module also defines the wire formats
+ * those tasks speak, so the packing (main thread, parallel.ts) and the
+ * unpacking (here) cannot drift apart.
+ *
+ * Data crosses threads as ArrayBuffers that are transferred, not copied;
+ * the only shared memory is the small progress/cancel counter of a hashing
+ * run. (sodium-native refuses views of a SharedArrayBuffer, so signature data
+ * is never put in one.)
+ *
+ * Per thread there is one read buffer, reused by every file, and one backend
+ * instance (getBackend caches it): memory is bounded by jobs x buffer size.
+ */
+import { Buffer } from 'node:buffer';
+import { closeSync, openSync, readSync } from 'node:fs';
+
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+
+import { BluxError } from '../errors.js';
+import { getBackend } from './index.js';
+import type { BackendName, Ed25519VerifyItem } from './types.js';
+
+const SHA256_LENGTH = 32;
+const PUBLIC_KEY_LENGTH = 32;
+const SIGNATURE_LENGTH = 64;
+const FLOAT64_BYTES = 8;
+
+// ---------------------------------------------------------------------------
+// Hashing: progress and cancellation shared with the main thread
+// ---------------------------------------------------------------------------
+
+/** Cells of the shared control array of one hashing run. */
+export const HashControlCell = {
+  /** Bytes read and hashed so far, across all workers (byte-granular progress). */
+  bytesDone: 0,
+  /** Files finished so far, failed ones included. */
+  filesDone: 1,
+  /** Non-zero once the run is cancelled: workers stop at their next chunk. */
+  cancelled: 2,
+} as const;
+const HASH_CONTROL_CELLS = 3;
+
+/**
+ * BigInt64 cells because Atomics works only on integer arrays, and a byte
+ * count passes 2^32 on big trees.
+ */
+export function createHashControl(): BigInt64Array {
+  return new BigInt64Array(new SharedArrayBuffer(HASH_CONTROL_CELLS * BigInt64Array.BYTES_PER_ELEMENT));
+}
+
+export interface HashFilesTask {
+  paths: readonly string[];
+  backend: BackendName;
+  bufferSize: number;
+  /** From createHashControl(); posting it shares the memory, it is not copied. */
+  control: BigInt64Array;
+}
+
+export type FileFailureCode = 'file-not-found' | 'file-unreadable';
+
+export interface FileFailure {
+  /** Index into the task's `paths`. */
+  index: number;
+  code: FileFailureCode;
+  message: string;
+}
+
+/**
+ * One reply per task: for file i, its digest at bytes [32 i, 32 i + 32) of
+ * `packed` and its size at Float64 index i after the digests (offset 32 n is a
+ * multiple of 8). A failed file's slots are left zero; it is in `failures`.
+ */
+export interface HashFilesReply {
+  packed: ArrayBuffer;
+  failures: FileFailure[];
+}
+
+export interface HashedFile {
+  sha256: string;
+  size: number;
+}
+
+/** Reads file i of a reply (not a failed one). */
+export function hashedFileAt(reply: HashFilesReply, fileCount: number, index: number): HashedFile {
+  const digest = new Uint8Array(reply.packed, index * SHA256_LENGTH, SHA256_LENGTH);
+  const sizes = new Float64Array(reply.packed, fileCount * SHA256_LENGTH, fileCount);
+  return { sha256: Buffer.from(digest).toString('hex'), size: sizes[index]! };
+}
+
+/** Thrown inside a worker when the run was cancelled; the main thread has stopped listening. */
+class HashRunCancelled extends Error {
+  constructor() {
+    super('hashing cancelled');
+    this.name = 'HashRunCancelled';
+  }
+}
+
+/** Same wording as the engine's sha256File, so a file error reads alike on both paths. */
+const OS_REASONS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or directory',
+  EISDIR: 'is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOTDIR: 'a component of the path is not a directory',
+  ELOOP: 'too many symbolic links',
+};
+
+function describeFileError(index: number, error: unknown): FileFailure {
+  const code = (error as { code?: unknown } | null)?.code;
+  const known = typeof code === 'string' ? OS_REASONS[code] : undefined;
+  const reason =
+    known !== undefined ? `${known} (${String(code)})` : error instanceof Error ? error.message : String(error);
+  return code === 'ENOENT'
+    ? { index, code: 'file-not-found', message: `file not found: ${reason}` }
+    : { index, code: 'file-unreadable', message: `cannot read file: ${reason}` };
+}
+
+let readBuffer: Buffer | undefined;
+
+/** The thread's one read buffer, replaced only when a run asks for another size. */
+function readBufferOfSize(size: number): Buffer {
+  if (readBuffer?.length !== size) readBuffer = Buffer.allocUnsafeSlow(size);
+  return readBuffer;
+}
+
+/**
+ * Hashes one open file front to back. Synchronous reads on purpose: this
+ * thread has nothing else to do, and a blocking read skips the libuv
+ * thread-pool hop and the promise per chunk that async reads cost.
+ */
+function hashOpenFile(fd: number, task: HashFilesTask, buffer: Buffer): { digest: Uint8Array; size: number } {
+  const { control } = task;
+  const hasher = getBackend(task.backend).createSha256();
+  let size = 0;
+  for (;;) {
+    if (Atomics.load(control, HashControlCell.cancelled) !== 0n) throw new HashRunCancelled();
+    const bytesRead = readSync(fd, buffer, 0, buffer.length, size);
+    if (bytesRead === 0) break;
+    hasher.update(buffer.subarray(0, bytesRead));
+    size += bytesRead;
+    Atomics.add(control, HashControlCell.bytesDone, BigInt(bytesRead));
+  }
+  return { digest: hasher.digest(), size };
+}
+
+/** Worker task: SHA-256 of whole files. A file that cannot be read is a failure entry, never an exception. */
+export function hashFiles(task: HashFilesTask): unknown {
+  const count = task.paths.length;
+  const packed = new ArrayBuffer(count * (SHA256_LENGTH + FLOAT64_BYTES));
+  const digests = new Uint8Array(packed, 0, count * SHA256_LENGTH);
+  const sizes = new Float64Array(packed, count * SHA256_LENGTH, count);
+  const failures: FileFailure[] = [];
+  const buffer = readBufferOfSize(task.bufferSize);
+
+  task.paths.forEach((path, index) => {
+    try {
+      const fd = openSync(path, 'r');
+      try {
+        // Opening a directory succeeds on Linux; the first read fails (EISDIR).
+        const { digest, size } = hashOpenFile(fd, task, buffer);
+        digests.set(digest, index * SHA256_LENGTH);
+        sizes[index] = size;
+      } finally {
+        closeSync(fd);
+      }
+    } catch (error) {
+      if (error instanceof HashRunCancelled) throw error;
+      failures.push(describeFileError(index, error));
+    }
+    Atomics.add(task.control, HashControlCell.filesDone, 1n);
+  });
+
+  const reply: HashFilesReply = { packed, failures };
+  // Transfer `packed` back instead of cloning it; the failures list is small and cloned.
+  return move({
+    get [transferableSymbol]() {
+      return packed;
+    },
+    get [valueSymbol]() {
+      return reply;
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Ed25519: one packed ArrayBuffer per batch
+// ---------------------------------------------------------------------------
+
+/**
+ * Batch layout, n items:
+ *   Float64 [n, offset_0, ..., offset_n]   message i is bytes [offset_i, offset_i+1) of the message area
+ *   n x 32 bytes public keys
+ *   n x 64 bytes signatures
+ *   message area
+ * Float64 first, so the header is aligned at offset 0 and offsets have no 4 GiB limit.
+ */
+function batchRegions(count: number): { keysAt: number; signaturesAt: number; messagesAt: number } {
+  const keysAt = (count + 2) * FLOAT64_BYTES;
+  const signaturesAt = keysAt + count * PUBLIC_KEY_LENGTH;
+  const messagesAt = signaturesAt + count * SIGNATURE_LENGTH;
+  return { keysAt, signaturesAt, messagesAt };
+}
+
+/**
+ * Packs items whose key and signature lengths are right (the caller screens
+ * the rest out: they are a `false` verdict in every backend). One copy of each
+ * byte, into a buffer that is then transferred to a worker.
+ */
+export function packEd25519Batch(items: readonly Ed25519VerifyItem[]): ArrayBuffer {
+  const count = items.length;
+  const messageBytes = items.reduce((total, item) => total + item.message.length, 0);
+  const { keysAt, signaturesAt, messagesAt } = batchRegions(count);
+  const batch = new ArrayBuffer(messagesAt + messageBytes);
+  const header = new Float64Array(batch, 0, count + 2);
+  const bytes = new Uint8Array(batch);
+
+  header[0] = count;
+  let messageOffset = 0;
+  items.forEach((item, i) => {
+    if (item.publicKey.length !== PUBLIC_KEY_LENGTH || item.signature.length !== SIGNATURE_LENGTH) {
+      throw new BluxError('internal', 'packEd25519Batch got an item with a wrong key or signature length');
+    }
+    bytes.set(item.publicKey, keysAt + i * PUBLIC_KEY_LENGTH);
+    bytes.set(item.signature, signaturesAt + i * SIGNATURE_LENGTH);
+    header[1 + i] = messageOffset;
+    bytes.set(item.message, messagesAt + messageOffset);
+    messageOffset += item.message.length;
+  });
+  header[1 + count] = messageOffset;
+  return batch;
+}
+
+/** Views into the batch, no copies. */
+export function unpackEd25519Batch(batch: ArrayBuffer): Ed25519VerifyItem[] {
+  const count = new Float64Array(batch, 0, 1)[0]!;
+  const header = new Float64Array(batch, 0, count + 2);
+  const { keysAt, signaturesAt, messagesAt } = batchRegions(count);
+  const items: Ed25519VerifyItem[] = [];
+  for (let i = 0; i < count; i++) {
+    items.push({
+      publicKey: new Uint8Array(batch, keysAt + i * PUBLIC_KEY_LENGTH, PUBLIC_KEY_LENGTH),
+      signature: new Uint8Array(batch, signaturesAt + i * SIGNATURE_LENGTH, SIGNATURE_LENGTH),
+      message: new Uint8Array(batch, messagesAt + header[1 + i]!, header[2 + i]! - header[1 + i]!),
+    });
+  }
+  return items;
+}
+
+export interface VerifyEd25519Task {
+  /** From packEd25519Batch; in the transfer list. */
+  batch: ArrayBuffer;
+  backend: BackendName;
+}
+
+/** Worker task: one verdict byte (1 valid, 0 not) per item, transferred back. */
+export async function verifyEd25519(task: VerifyEd25519Task): Promise<unknown> {
+  const verdicts = await getBackend(task.backend).verifyEd25519Batch(unpackEd25519Batch(task.batch));
+  return move(Uint8Array.from(verdicts, (valid) => (valid ? 1 : 0)));
+}

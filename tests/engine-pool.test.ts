@@ -1,0 +1,294 @@
+/**
+ * The engine's worker pool: sha256Files and verifyEd25519Parallel give the
+ * same answers as the in-thread engine, on every backend, and the pool is
+ * created once, reused, and recreated after closeEnginePool.
+ *
+ * The workers run the compiled dist/engine/worker.js (see pool.ts), so this
+ * file needs a fresh `npm run build` (npm test does it).
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  closeEnginePool,
+  sha256Files,
+  verifyEd25519Batch,
+  verifyEd25519Parallel,
+  type Ed25519VerifyItem,
+  type FileHashResult,
+  type FileToHash,
+  type HashProgress,
+} from '../src/engine/index.js';
+import { enginePoolInfo } from '../src/engine/pool.js';
+import { BluxError } from '../src/errors.js';
+
+const MIB = 1024 * 1024;
+const RUNNING_AS_ROOT = process.getuid?.() === 0;
+
+/** Deterministic bytes (no need for randomness; different sizes give different content). */
+function patternBytes(length: number, seed: number): Buffer {
+  const bytes = Buffer.allocUnsafe(length);
+  let state = (seed * 2654435761) >>> 0;
+  for (let i = 0; i < length; i++) {
+    state = (state * 1103515245 + 12345) >>> 0;
+    bytes[i] = state >>> 24;
+  }
+  return bytes;
+}
+
+const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+interface Tree {
+  dir: string;
+  files: FileToHash[];
+  /** Expected result per path: digest and size, or the error code. */
+  expected: Map<string, { sha256: string; size: number } | { code: string }>;
+  readableBytes: number;
+}
+
+function buildTree(): Tree {
+  const dir = mkdtempSync(path.join(tmpdir(), 'blux-pool-test-'));
+  const files: FileToHash[] = [];
+  const expected: Tree['expected'] = new Map();
+  let readableBytes = 0;
+
+  const addFile = (name: string, length: number, seed: number): void => {
+    const filePath = path.join(dir, name);
+    const bytes = patternBytes(length, seed);
+    writeFileSync(filePath, bytes);
+    files.push({ path: filePath, size: length });
+    expected.set(filePath, { sha256: sha256Hex(bytes), size: length });
+    readableBytes += length;
+  };
+
+  // Sizes around the default 4 MiB read buffer, and one spanning several reads.
+  const bigSizes = [0, 1, 4 * MIB - 1, 4 * MIB, 4 * MIB + 1, 10 * MIB + 3];
+  bigSizes.forEach((size, i) => addFile(`big-${i}.bin`, size, i + 1));
+  mkdirSync(path.join(dir, 'small'));
+  for (let i = 0; i < 500; i++) addFile(path.join('small', `f-${i}.bin`), 1024 + ((i * 7919) % (15 * 1024 + 1)), 1000 + i);
+
+  const missing = path.join(dir, 'missing.bin');
+  files.push({ path: missing, size: 10 });
+  expected.set(missing, { code: 'file-not-found' });
+
+  const directory = path.join(dir, 'a-directory');
+  mkdirSync(directory);
+  files.push({ path: directory, size: statSync(directory).size });
+  expected.set(directory, { code: 'file-unreadable' });
+
+  if (!RUNNING_AS_ROOT) {
+    // Root reads files whatever their mode, so this case only means something for other users.
+    const locked = path.join(dir, 'no-read-permission.bin');
+    writeFileSync(locked, 'secret');
+    chmodSync(locked, 0o000);
+    files.push({ path: locked, size: 6 });
+    expected.set(locked, { code: 'file-unreadable' });
+  }
+  return { dir, files, expected, readableBytes };
+}
+
+async function collect(iterable: AsyncIterable<FileHashResult>): Promise<FileHashResult[]> {
+  const results: FileHashResult[] = [];
+  for await (const result of iterable) results.push(result);
+  return results;
+}
+
+function checkResults(tree: Tree, results: readonly FileHashResult[]): void {
+  expect(results).toHaveLength(tree.files.length);
+  expect(new Set(results.map((r) => r.path)).size).toBe(tree.files.length);
+  for (const result of results) {
+    const want = tree.expected.get(result.path);
+    expect(want, result.path).toBeDefined();
+    if ('code' in want!) {
+      expect(result, result.path).toMatchObject({ ok: false, code: want.code });
+      if (!result.ok) expect(result.message.length).toBeGreaterThan(0);
+    } else {
+      expect(result, result.path).toEqual({ path: result.path, ok: true, sha256: want.sha256, size: want.size });
+    }
+  }
+}
+
+describe('sha256Files', () => {
+  let tree: Tree;
+  beforeAll(() => {
+    tree = buildTree();
+  });
+  afterAll(async () => {
+    await closeEnginePool();
+    rmSync(tree.dir, { recursive: true, force: true });
+  });
+
+  it('gives node:crypto digests for every readable file and a failure result for the others', async () => {
+    checkResults(tree, await collect(sha256Files(tree.files, { jobs: 2 })));
+  });
+
+  it('reports progress up to the total bytes and files', async () => {
+    const reports: HashProgress[] = [];
+    const results = await collect(sha256Files(tree.files, { jobs: 2, onProgress: (p) => reports.push(p) }));
+    checkResults(tree, results);
+    expect(reports.length).toBeGreaterThan(0);
+    expect(reports.at(-1)).toEqual({ bytesDone: tree.readableBytes, filesDone: tree.files.length });
+    // Never goes backwards.
+    for (let i = 1; i < reports.length; i++) {
+      expect(reports[i]!.bytesDone).toBeGreaterThanOrEqual(reports[i - 1]!.bytesDone);
+      expect(reports[i]!.filesDone).toBeGreaterThanOrEqual(reports[i - 1]!.filesDone);
+    }
+  });
+
+  it('gives the same results with 1 and 2 jobs, a small read buffer, and the js backend', async () => {
+    const byPath = (results: FileHashResult[]) => new Map(results.map((r) => [r.path, r]));
+    const two = byPath(await collect(sha256Files(tree.files, { jobs: 2 })));
+    const one = byPath(await collect(sha256Files(tree.files, { jobs: 1, bufferSize: 64 * 1024 })));
+    expect(one).toEqual(two);
+    // The js backend is slower: a subset, one file of each size class plus the failures.
+    const someFiles = tree.files.filter((_, i) => i < 8 || i >= tree.files.length - 4);
+    const viaJs = await collect(sha256Files(someFiles, { jobs: 2, backend: 'js' }));
+    expect(byPath(viaJs)).toEqual(new Map([...two].filter(([p]) => someFiles.some((f) => f.path === p))));
+  });
+
+  it('hashes a file read in many chunks to the plain SHA-256 of the whole file', async () => {
+    const big = tree.files.find((f) => f.size === 10 * MIB + 3)!;
+    const [result] = await collect(sha256Files([big], { bufferSize: 4096 + 1 }));
+    expect(result).toEqual({ path: big.path, ok: true, sha256: sha256Hex(readFileSync(big.path)), size: big.size });
+  });
+
+  it('yields nothing for no files, and refuses bad options at the call', async () => {
+    expect(await collect(sha256Files([]))).toEqual([]);
+    expect(() => sha256Files(tree.files, { jobs: 0 })).toThrow(BluxError);
+    expect(() => sha256Files(tree.files, { bufferSize: -1 })).toThrow(BluxError);
+    expect(() => sha256Files(tree.files, { backend: 'nope' })).toThrow(BluxError);
+  });
+
+  it('rejects with the abort reason, and the pool still works afterwards', async () => {
+    const controller = new AbortController();
+    const reason = new Error('stop');
+    const run = (async () => {
+      for await (const _ of sha256Files(tree.files, { jobs: 2, signal: controller.signal })) controller.abort(reason);
+    })();
+    await expect(run).rejects.toBe(reason);
+    checkResults(tree, await collect(sha256Files(tree.files, { jobs: 2 })));
+  });
+
+  it('stops cleanly when the caller breaks out of the loop', async () => {
+    for await (const _ of sha256Files(tree.files, { jobs: 2 })) break;
+    checkResults(tree, await collect(sha256Files(tree.files, { jobs: 2 })));
+  });
+});
+
+// --- Ed25519 ---------------------------------------------------------------
+
+function keyPair(): { privateKey: KeyObject; publicKey: Uint8Array } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const jwk = publicKey.export({ format: 'jwk' });
+  return { privateKey, publicKey: Uint8Array.from(Buffer.from(jwk.x!, 'base64url')) };
+}
+
+/** Valid items, mutated ones, wrong lengths and keys swapped between signers, interleaved. */
+function mixedItems(count: number): Ed25519VerifyItem[] {
+  const keys = Array.from({ length: 16 }, keyPair);
+  const items: Ed25519VerifyItem[] = [];
+  for (let i = 0; i < count; i++) {
+    const key = keys[i % keys.length]!;
+    const message = patternBytes(i % 300, i);
+    const signature = Uint8Array.from(sign(null, message, key.privateKey));
+    const flipped = Uint8Array.from(signature);
+    flipped[i % 64]! ^= 1 << (i % 8);
+    const kinds: Ed25519VerifyItem[] = [
+      { publicKey: key.publicKey, message, signature },
+      { publicKey: key.publicKey, message, signature: flipped },
+      { publicKey: key.publicKey, message: patternBytes(message.length + 1, i), signature },
+      { publicKey: keys[(i + 1) % keys.length]!.publicKey, message, signature },
+      { publicKey: key.publicKey.subarray(0, 31), message, signature },
+      { publicKey: key.publicKey, message, signature: Uint8Array.of(...signature, 0) },
+      // A view into a larger buffer, as callers slicing one file would pass.
+      { publicKey: key.publicKey, message: Uint8Array.of(9, ...message, 9).subarray(1, message.length + 1), signature },
+    ];
+    items.push(kinds[i % kinds.length]!);
+  }
+  return items;
+}
+
+describe('verifyEd25519Parallel', () => {
+  afterAll(() => closeEnginePool());
+
+  it('equals the in-thread verdicts on the native backend (~2,000 items)', async () => {
+    const items = mixedItems(2000);
+    const expected = await verifyEd25519Batch(items, { backend: 'native' });
+    expect(expected.filter(Boolean).length).toBeGreaterThan(200);
+    expect(expected.some((v) => !v)).toBe(true);
+    expect(await verifyEd25519Parallel(items, { backend: 'native', jobs: 2 })).toEqual(expected);
+    expect(await verifyEd25519Parallel(items, { backend: 'native', jobs: 1 })).toEqual(expected);
+  });
+
+  it('equals the in-thread verdicts on the js backend', async () => {
+    const items = mixedItems(300);
+    const expected = await verifyEd25519Batch(items, { backend: 'js' });
+    expect(await verifyEd25519Parallel(items, { backend: 'js', jobs: 2 })).toEqual(expected);
+  });
+
+  it('handles tiny batches (in this thread) and an empty one', async () => {
+    const items = mixedItems(10);
+    expect(await verifyEd25519Parallel(items)).toEqual(await verifyEd25519Batch(items));
+    expect(await verifyEd25519Parallel([])).toEqual([]);
+  });
+
+  it('rejects with the abort reason', async () => {
+    const controller = new AbortController();
+    const reason = new Error('stop');
+    const run = verifyEd25519Parallel(mixedItems(500), { jobs: 2, signal: controller.signal });
+    controller.abort(reason);
+    await expect(run).rejects.toBe(reason);
+  });
+});
+
+describe('the engine pool', () => {
+  afterAll(() => closeEnginePool());
+
+  it('is created once and reused across calls, recreated when jobs changes and after closeEnginePool', async () => {
+    await closeEnginePool();
+    expect(enginePoolInfo()).toBeUndefined();
+    const items = mixedItems(400);
+
+    await verifyEd25519Parallel(items, { jobs: 2 });
+    const first = enginePoolInfo()!;
+    expect(first.jobs).toBe(2);
+    expect(first.threadIds.length).toBeGreaterThan(0);
+    await verifyEd25519Parallel(items, { jobs: 2 });
+    const second = enginePoolInfo()!;
+    expect(second.generation).toBe(first.generation);
+    expect(second.threadIds).toEqual(first.threadIds);
+
+    await verifyEd25519Parallel(items, { jobs: 1 });
+    expect(enginePoolInfo()).toMatchObject({ jobs: 1, generation: first.generation + 1 });
+
+    await closeEnginePool();
+    expect(enginePoolInfo()).toBeUndefined();
+    expect(await verifyEd25519Parallel(items, { jobs: 2 })).toEqual(await verifyEd25519Batch(items));
+    expect(enginePoolInfo()).toMatchObject({ jobs: 2, generation: first.generation + 2 });
+  });
+});
+
+describe('process lifetime', () => {
+  it('lets a script that used the pool exit by itself, without closeEnginePool', () => {
+    const engine = new URL('../dist/engine/index.js', import.meta.url).href;
+    const script = `
+      import { sha256Files, verifyEd25519Parallel } from ${JSON.stringify(engine)};
+      const files = [{ path: process.execPath, size: 1 }];
+      for await (const result of sha256Files(files, { jobs: 2 })) if (!result.ok) process.exit(3);
+      const item = { publicKey: new Uint8Array(32), message: new Uint8Array(1), signature: new Uint8Array(64) };
+      const verdicts = await verifyEd25519Parallel(Array(200).fill(item), { jobs: 2 });
+      if (verdicts.length !== 200) process.exit(4);
+    `;
+    const started = Date.now();
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000, encoding: 'utf8' });
+    expect(child.error).toBeUndefined();
+    expect({ status: child.status, stderr: child.stderr }).toEqual({ status: 0, stderr: '' });
+    // Well under the pool's idle timeout: nothing waited for the threads to time out.
+    expect(Date.now() - started).toBeLessThan(8_000);
+  });
+});
