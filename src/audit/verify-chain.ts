@@ -7,12 +7,15 @@
 import { getString, type JsonObject } from '../formats/canonical/json-value.js';
 import { checkLedgerLine, isBlankLedgerLine, type LedgerLineProblem, type LedgerLineVerdict } from '../formats/ledger-entry.js';
 import { openLedgerLines, type LedgerLine } from '../store/ledger-file.js';
+import type { EngineOptions } from '../engine/index.js';
 
 export interface LedgerAuditOptions {
   /** Called after each chunk read; `totalBytes` is the file size when the audit began. */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   /** Read buffer size; 1 MiB unless given. */
   chunkSize?: number;
+  /** Engine backend for the entry hashes (default: BLUX_REG_BACKEND or native). */
+  backend?: string;
 }
 
 export interface LedgerAuditResult {
@@ -60,12 +63,12 @@ function count(counts: Map<string, number>, name: string | undefined): void {
   if (name !== undefined) counts.set(name, (counts.get(name) ?? 0) + 1);
 }
 
-function judge(line: LedgerLine, expectedPrev: string | null): LedgerLineVerdict {
+function judge(line: LedgerLine, expectedPrev: string | null, engine: EngineOptions): LedgerLineVerdict {
   // Python refuses to decode such a line at all; hashing a U+FFFD stand-in would only confuse the report.
   if (!line.validUtf8 && !isBlankLedgerLine(line.text)) {
     return { kind: 'bad', reason: 'malformed-line', detail: 'line is not valid UTF-8' };
   }
-  return checkLedgerLine(line.text, expectedPrev);
+  return checkLedgerLine(line.text, expectedPrev, engine);
 }
 
 /**
@@ -77,11 +80,12 @@ function judge(line: LedgerLine, expectedPrev: string | null): LedgerLineVerdict
  */
 export async function verifyLedgerChain(ledgerPath: string, opts: LedgerAuditOptions = {}): Promise<LedgerAuditResult> {
   const tally = new ChainTally();
+  const engine: EngineOptions = opts.backend === undefined ? {} : { backend: opts.backend };
   let lastLineTorn = false;
   let bad: { line: number; reason: LedgerLineProblem; detail: string } | null = null;
 
   for await (const line of openLedgerLines(ledgerPath, opts)) {
-    const verdict = judge(line, tally.lastHash);
+    const verdict = judge(line, tally.lastHash, engine);
     if (verdict.kind === 'blank') continue;
     lastLineTorn = !line.terminated;
     if (verdict.kind === 'bad') {
@@ -104,5 +108,13 @@ export async function verifyLedgerChain(ledgerPath: string, opts: LedgerAuditOpt
     actors: Object.fromEntries(tally.actors),
     first_ts: tally.firstTs,
     last_ts: tally.lastTs,
+  };
+}
+
+/** The audit of a ledger that has no entries yet (a config folder where nothing was recorded). */
+export function emptyLedgerAudit(ledgerPath: string): LedgerAuditResult {
+  return {
+    status: 'valid', reason: 'ok', file: ledgerPath, first_bad_line: null, torn_last_line: false,
+    entries: 0, last_hash: null, actions: {}, actors: {}, first_ts: null, last_ts: null,
   };
 }

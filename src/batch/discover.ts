@@ -43,7 +43,8 @@ function joinDisplay(parent: string, name: string): string {
 function isInside(parent: string, child: string): boolean {
   if (child === parent) return true;
   const rel = path.relative(parent, child);
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  // `..hidden` is a legitimate name: only `..` as a whole first segment leaves the folder.
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }
 
 function errorCode(e: unknown): string {

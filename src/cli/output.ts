@@ -6,15 +6,8 @@
  */
 import { BluxError, isBluxError } from '../errors.js';
 
-export const EXIT_OK = 0;
-export const EXIT_INVALID = 1;
+/** Usage or input error; 0 is ok and 1 is a failed verification (see verify/result.ts). */
 export const EXIT_USAGE = 2;
-
-export class CliExit extends Error {
-  constructor(readonly exitCode: number) {
-    super(`exit ${exitCode}`);
-  }
-}
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, jsonReplacer, 2) + '\n');

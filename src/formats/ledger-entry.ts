@@ -10,7 +10,7 @@
  * file is `store/ledger-file.ts`, walking the chain is `audit/verify-chain.ts`.
  */
 import { BluxError } from '../errors.js';
-import { sha256Hex } from '../engine/index.js';
+import { sha256Hex, type EngineOptions } from '../engine/index.js';
 import { fromPlain, parseJson, type JsonObject, type JsonValue } from './canonical/json-value.js';
 import { canonicalPython } from './canonical/python.js';
 
@@ -62,10 +62,10 @@ export function formatLedgerTimestamp(instant: Date): string {
 }
 
 /** SHA-256 hex of the canonical JSON of `entry` minus its `entry_hash`: what `entry_hash` must be. */
-export function computeEntryHash(entry: JsonObject): string {
+export function computeEntryHash(entry: JsonObject, engine: EngineOptions = {}): string {
   const withoutHash: JsonObject = new Map(entry);
   withoutHash.delete('entry_hash');
-  return sha256Hex(canonicalPython(withoutHash));
+  return sha256Hex(canonicalPython(withoutHash), engine);
 }
 
 function requireStringOrNull(value: unknown, name: string): string | null {
@@ -138,7 +138,7 @@ export type LedgerLineVerdict =
  * Stricter than the original on one point: a missing `prev_hash` key is a
  * broken link even on the first line, since every writer sets it.
  */
-export function checkLedgerLine(lineText: string, expectedPrev: string | null): LedgerLineVerdict {
+export function checkLedgerLine(lineText: string, expectedPrev: string | null, engine: EngineOptions = {}): LedgerLineVerdict {
   if (isBlankLedgerLine(lineText)) return { kind: 'blank' };
 
   let value: JsonValue;
@@ -155,7 +155,7 @@ export function checkLedgerLine(lineText: string, expectedPrev: string | null): 
 
   let actual: string;
   try {
-    actual = computeEntryHash(value);
+    actual = computeEntryHash(value, engine);
   } catch (e) {
     // A value the canonical form cannot express can never have been hashed by a writer.
     return { kind: 'bad', reason: 'malformed-line', detail: e instanceof Error ? e.message : String(e) };

@@ -20,13 +20,22 @@ export function parseInstant(text: string): number | null {
   const second = Number(s);
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return null;
   const millis = frac === undefined ? 0 : Number(frac.padEnd(3, '0').slice(0, 3));
-  let utc = Date.UTC(Number(y), month - 1, day, hour, minute, second, millis);
-  // Date.UTC silently rolls Feb 30 over into March: refuse such dates.
-  if (new Date(utc).getUTCDate() !== day) return null;
+  const year = Number(y);
+  if (year < 1) return null;
+  // setUTCFullYear, not Date.UTC: Date.UTC maps years 0-99 to 1900-1999.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, millis);
+  // Feb 30 would silently roll over into March: refuse such dates.
+  if (date.getUTCDate() !== day) return null;
+  let utc = date.getTime();
   if (zone !== 'Z') {
     const sign = zone.startsWith('-') ? -1 : 1;
-    const offsetMinutes = Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6));
-    utc -= sign * offsetMinutes * 60_000;
+    const offsetHours = Number(zone.slice(1, 3));
+    const offsetMins = Number(zone.slice(4, 6));
+    // As Python's fromisoformat: an offset is strictly less than 24 hours.
+    if (offsetHours > 23 || offsetMins > 59) return null;
+    utc -= sign * (offsetHours * 60 + offsetMins) * 60_000;
   }
   return utc;
 }

@@ -8,7 +8,7 @@ import { formatInstant } from '../formats/time.js';
 import { appendLedgerEntry } from '../store/ledger-file.js';
 import { archiveKey, generateKey, getKey, type KeyInfo } from '../store/keystore.js';
 import type { ConfigPaths } from '../store/paths.js';
-import { appendKeyRevocation, loadKeyRevocations } from '../store/revocation-lists.js';
+import { appendKeyRevocation } from '../store/revocation-lists.js';
 
 export async function createKey(
   paths: ConfigPaths,
@@ -46,10 +46,6 @@ export async function revokeKey(paths: ConfigPaths, name: string, options: Revok
     });
   }
   return { key, added };
-}
-
-export async function isKeyRevoked(paths: ConfigPaths, fingerprint: string): Promise<boolean> {
-  return (await loadKeyRevocations(paths.keyRevocations)).has(fingerprint);
 }
 
 /**

@@ -25,6 +25,9 @@ import { appendLedgerEntry } from '../store/ledger-file.js';
 import type { ConfigPaths } from '../store/paths.js';
 import { loadSigner } from '../store/keystore.js';
 import { lexicalTraversalProblem } from '../verify/artifact-path.js';
+import { loadTrustContext, type TrustContext } from '../trust/context.js';
+import { checkSignatures } from '../verify/signers.js';
+import { signedBytes } from '../verify/manifest.js';
 
 export type ManifestFormat = '1.0' | '2.0';
 
@@ -39,6 +42,10 @@ export interface SignOptions extends EngineOptions {
   readonly metadata?: JsonValue;
   readonly nowMillis?: number;
   readonly onHashProgress?: (bytesDone: number) => void;
+  /** Replace an existing manifest that cannot be co-signed (other content, other format). */
+  readonly force?: boolean;
+  /** Extra trusted keys for checking an existing manifest's signatures before co-signing. */
+  readonly trustedKeys?: readonly string[];
 }
 
 export interface SignResult {
@@ -63,17 +70,47 @@ export function artifactPathFor(manifestFile: string, artifactFile: string): str
   return relative;
 }
 
-async function existingV2ForSameBytes(manifestFile: string, artifact: ArtifactFacts): Promise<ManifestV2 | null> {
+/** What is at the manifest path before we write. */
+type Existing =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'co-signable'; readonly manifest: ManifestV2 }
+  | { readonly kind: 'other'; readonly why: string };
+
+async function inspectExisting(manifestFile: string, artifact: ArtifactFacts, format: ManifestFormat): Promise<Existing> {
   try {
     await fs.access(manifestFile);
   } catch {
-    return null;
+    return { kind: 'none' };
   }
-  const read = readManifest(await readJsonDocument(manifestFile));
-  if (!read.ok || read.value.version !== '2.0') return null;
+  let read;
+  try {
+    read = readManifest(await readJsonDocument(manifestFile));
+  } catch (e) {
+    return { kind: 'other', why: `it cannot be read (${e instanceof Error ? e.message : String(e)})` };
+  }
+  if (!read.ok) return { kind: 'other', why: `it is not a valid manifest (${read.problem})` };
   const m = read.value;
-  const same = m.artifactPath === artifact.path && m.artifactSha256 === artifact.sha256 && m.artifactSize === artifact.size;
-  return same ? m : null;
+  if (m.version !== '2.0' || format !== '2.0') return { kind: 'other', why: `it is a ${m.version} manifest` };
+  if (m.artifactPath !== artifact.path || m.artifactSha256 !== artifact.sha256 || m.artifactSize !== artifact.size) {
+    return { kind: 'other', why: 'it is for other content (path, size or SHA-256 differ)' };
+  }
+  return { kind: 'co-signable', manifest: m };
+}
+
+/**
+ * A co-signature vouches for the body the earlier signers signed, so that body
+ * must be intact: every existing signature has to verify under a trusted key.
+ * Otherwise an edited manifest (say, its metadata) would gain a fresh, valid
+ * signature from the co-signer.
+ */
+async function requireIntactSignatures(manifestFile: string, manifest: ManifestV2, trust: TrustContext, engine: EngineOptions): Promise<void> {
+  const checks = await checkSignatures(manifest.signatures, signedBytes(manifest), trust, engine);
+  const bad = checks.find((c) => c.status !== 'ok');
+  if (bad !== undefined) {
+    const hint = bad.status === 'unknown-key' ? ' (trust its key with --trusted-keys to co-sign)' : '';
+    throw new BluxError('manifest-exists',
+      `refusing to co-sign: the existing signature by ${bad.keyName ?? bad.keyFingerprint} is ${bad.status}${hint}`, { file: manifestFile });
+  }
 }
 
 export async function signArtifact(artifactFile: string, options: SignOptions): Promise<SignResult> {
@@ -90,22 +127,30 @@ export async function signArtifact(artifactFile: string, options: SignOptions): 
   const relativePath = artifactPathFor(manifestFile, artifactFile);
   // Ask for the passphrase before hashing: a wrong one should fail fast, not after minutes of I/O.
   const signer = await loadSigner(options.paths.keysDir, options.keyName, options.getPassphrase);
+  const trust = await loadTrustContext({ paths: options.paths, trustedKeys: options.trustedKeys ?? [] });
+  if (trust.revokedKeys.has(signer.fingerprint)) {
+    throw new BluxError('key-revoked', `key "${signer.name}" (${signer.fingerprint}) has been revoked: it cannot sign`);
+  }
   const hashOptions = options.onHashProgress === undefined ? { ...options } : { ...options, onProgress: options.onHashProgress };
   const { sha256, size } = await sha256File(artifactFile, hashOptions);
   const artifact: ArtifactFacts = { path: relativePath, size, sha256 };
   const now = formatInstant(options.nowMillis ?? Date.now());
 
+  const found = await inspectExisting(manifestFile, artifact, format);
+  if (found.kind === 'other' && options.force !== true) {
+    throw new BluxError('manifest-exists', `a manifest already exists here and ${found.why}; use --force to replace it`, { file: manifestFile });
+  }
+
   let document;
-  let action: SignResult['action'];
-  let signers: number;
+  let action: SignResult['action'] = 'created';
+  let signers = 1;
   if (format === '1.0') {
     const body = newManifestV1Body(artifact, now, signer.fingerprint);
     const signature = signer.sign(new TextEncoder().encode(canonicalFor('1.0', body)));
     document = withSignatureV1(body, encodeBase64(signature));
-    action = 'created';
-    signers = 1;
   } else {
-    const existing = await existingV2ForSameBytes(manifestFile, artifact);
+    const existing = found.kind === 'co-signable' ? found.manifest : null;
+    if (existing !== null) await requireIntactSignatures(manifestFile, existing, trust, options);
     const body = existing !== null ? manifestV2Body(existing) : newManifestV2Body(artifact, now, options.metadata ?? new Map());
     if (existing !== null && options.metadata !== undefined &&
         canonicalFor('2.0', options.metadata) !== canonicalFor('2.0', existing.metadata)) {
@@ -113,8 +158,8 @@ export async function signArtifact(artifactFile: string, options: SignOptions): 
         'a co-signature covers the existing manifest body: --metadata must be omitted or equal the existing metadata', { file: manifestFile });
     }
     const previous = existing?.signatures.map((s) => ({ keyFingerprint: s.keyFingerprint, signedAt: s.signedAt ?? now, signature: s.signature })) ?? [];
-    if (previous.some((s) => s.keyFingerprint === signer.fingerprint)) {
-      const manifestHash = sha256Hex(manifestHashText(existing!), options);
+    if (existing !== null && previous.some((s) => s.keyFingerprint === signer.fingerprint)) {
+      const manifestHash = sha256Hex(manifestHashText(existing), options);
       return { manifestFile, format, action: 'already-signed', artifact, keyFingerprint: signer.fingerprint, manifestHash, signers: previous.length };
     }
     const signature = signer.sign(new TextEncoder().encode(canonicalFor('2.0', body)));

@@ -14,6 +14,7 @@ import { appendLedgerEntry } from '../store/ledger-file.js';
 import { loadSigner } from '../store/keystore.js';
 import { encodePublicKeyPem } from '../formats/keys.js';
 import type { ConfigPaths } from '../store/paths.js';
+import { loadKeyRevocations } from '../store/revocation-lists.js';
 
 /** The original's TTL range: at least a second, at most about a century. */
 export const MAX_TTL_SECONDS = 100 * 366 * 24 * 3600;
@@ -49,6 +50,9 @@ export async function issueToken(options: IssueOptions): Promise<IssueResult> {
   if (!(constraints instanceof Map)) throw new BluxError('invalid-argument', '--constraints must be a JSON object');
 
   const signer = await loadSigner(options.paths.keysDir, options.keyName, options.getPassphrase);
+  if ((await loadKeyRevocations(options.paths.keyRevocations)).has(signer.fingerprint)) {
+    throw new BluxError('key-revoked', `key "${signer.name}" (${signer.fingerprint}) has been revoked: it cannot issue tokens`);
+  }
   const body = newTokenBody({
     keyName: signer.name,
     fingerprint: signer.fingerprint,

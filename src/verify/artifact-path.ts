@@ -26,7 +26,8 @@ export function lexicalTraversalProblem(artifactPath: string): string | null {
 
 function isInside(parent: string, child: string): boolean {
   const rel = path.relative(parent, child);
-  return rel === '' ? false : !rel.startsWith('..') && !path.isAbsolute(rel);
+  // `..hidden` is a legitimate name: only `..` as a whole first segment leaves the folder.
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }
 
 export async function locateArtifact(manifestFile: string, artifactPath: string): Promise<ArtifactLocation> {

@@ -11,6 +11,7 @@
  * The steps are exported separately so that verify-batch applies exactly this
  * policy while hashing and verifying thousands of manifests in parallel.
  */
+import { BluxError } from '../errors.js';
 import type { JsonValue } from '../formats/canonical/json-value.js';
 import { manifestHashText, manifestSignedText, readManifest, type Manifest } from '../formats/manifest.js';
 import { decodeBase64Strict } from '../formats/base64.js';
@@ -57,7 +58,15 @@ export async function prepareManifest(file: string, document: JsonValue, engine:
   const read = readManifest(document);
   if (!read.ok) return manifestVerdict(file, 'invalid', 'malformed', read.problem);
   const manifest = read.value;
-  const base: Details = { schema_version: manifest.version, manifest_hash: sha256Hex(manifestHashText(manifest), engine) };
+  let hashText: string;
+  try {
+    hashText = manifestHashText(manifest);
+  } catch (e) {
+    // RFC 8785 cannot represent some parsed values (a lone surrogate, an integer beyond 2^53): the document is malformed.
+    if (e instanceof BluxError && e.code === 'malformed') return manifestVerdict(file, 'invalid', 'malformed', e.message);
+    throw e;
+  }
+  const base: Details = { schema_version: manifest.version, manifest_hash: sha256Hex(hashText, engine) };
 
   // A malformed signature is refused before any I/O.
   const malformed = manifest.signatures.find((s) => decodeBase64Strict(s.signature, ED25519_SIGNATURE_BYTES) === null);

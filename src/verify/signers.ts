@@ -50,7 +50,7 @@ export function planSignatureChecks(claims: readonly SignatureClaim[], signedMes
       decided.push({ keyFingerprint: claim.keyFingerprint, keyName, status: 'malformed-signature' });
     } else if (key === undefined) {
       decided.push({ keyFingerprint: claim.keyFingerprint, keyName, status: 'unknown-key' });
-    } else if (trust.revokedKeys.has(claim.keyFingerprint)) {
+    } else if (trust.revokedKeys.has(key.fingerprint)) {
       decided.push({ keyFingerprint: claim.keyFingerprint, keyName, status: 'key-revoked' });
     } else {
       decided.push(null);
@@ -93,8 +93,10 @@ export type SignerVerdict =
 /**
  * A broken signature (bad or malformed) fails the document outright: co-signers
  * sign the same body, so one that does not verify is evidence of tampering.
- * Signatures by unknown or revoked keys are ignored as long as enough
- * distinct trusted keys signed; otherwise their status is the reason.
+ * A signature by a revoked key fails it too: whatever a revoked key signed is
+ * `key-revoked`, however many other keys signed as well. Signatures by keys we
+ * do not trust are ignored as long as enough distinct trusted keys signed;
+ * otherwise `unknown-key` is the reason.
  */
 export function decideSigners(checks: readonly SignatureCheck[], requireSigners = 1): SignerVerdict {
   const broken = checks.find((c) => c.status === 'malformed-signature') ?? checks.find((c) => c.status === 'bad-signature');
@@ -108,14 +110,14 @@ export function decideSigners(checks: readonly SignatureCheck[], requireSigners 
           : `signature by ${describeKey(broken)} does not verify`,
     };
   }
+  const revoked = checks.find((c) => c.status === 'key-revoked');
+  if (revoked !== undefined) {
+    return { ok: false, reason: 'key-revoked', message: `signing key ${describeKey(revoked)} has been revoked` };
+  }
   const signers = [...new Set(checks.filter((c) => c.status === 'ok').map((c) => c.keyFingerprint))];
   if (signers.length >= requireSigners) return { ok: true, signers };
 
-  const revoked = checks.find((c) => c.status === 'key-revoked');
   const unknown = checks.find((c) => c.status === 'unknown-key');
-  if (signers.length === 0 && revoked !== undefined) {
-    return { ok: false, reason: 'key-revoked', message: `signing key ${describeKey(revoked)} has been revoked` };
-  }
   if (signers.length === 0 && unknown !== undefined) {
     return { ok: false, reason: 'unknown-key', message: `no trusted key has fingerprint ${unknown.keyFingerprint}` };
   }

@@ -81,12 +81,17 @@ export function registerAuditCommands(program: Command, run: Run): void {
     .action(run(async (cmd) => {
       const flags = cmd.opts<{ json?: boolean }>();
       const ledger = ledgerOf(cmd);
-      const { verifyLedgerChain } = await import('../../audit/verify-chain.js');
+      const { verifyLedgerChain, emptyLedgerAudit } = await import('../../audit/verify-chain.js');
+      const { existsSync } = await import('node:fs');
       const progress = await auditProgress(flags.json === true);
       const started = performance.now();
       let result;
       try {
-        result = await verifyLedgerChain(ledger, progress.onProgress === undefined ? {} : { onProgress: progress.onProgress });
+        const backend = contextFrom(cmd).backend;
+        // The default ledger of a fresh config folder does not exist yet: an empty chain is a valid one.
+        // A ledger named with --ledger must exist.
+        const isDefault = cmd.opts<{ ledger?: string }>().ledger === undefined;
+        result = isDefault && !existsSync(ledger) ? emptyLedgerAudit(ledger) : await verifyLedgerChain(ledger, progress.onProgress === undefined ? { backend } : { backend, onProgress: progress.onProgress });
       } finally {
         progress.stop();
       }

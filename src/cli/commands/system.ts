@@ -1,5 +1,6 @@
 /** `init`, `status`, `doctor`: the config folder and the health of the installation. */
 import fs from 'node:fs';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Command } from 'commander';
 import { contextFrom } from '../context.js';
@@ -107,15 +108,27 @@ export function registerSystemCommands(program: Command, run: Run): void {
       }
       add('selected backend', true, `${ctx.backend} for sha256 and ed25519 (--backend or BLUX_REG_BACKEND to change)`);
 
+      // Writable without creating anything: doctor only looks. The nearest existing folder must accept new files.
+      let probe = ctx.paths.trustDir;
+      while (!fs.existsSync(probe) && path.dirname(probe) !== probe) probe = path.dirname(probe);
       try {
-        fs.mkdirSync(ctx.paths.trustDir, { recursive: true });
-        fs.accessSync(ctx.paths.trustDir, fs.constants.W_OK);
-        add('config folder writable', true, ctx.paths.root);
+        fs.accessSync(probe, fs.constants.W_OK);
+        add('config folder writable', true, probe === ctx.paths.trustDir ? ctx.paths.root : `${ctx.paths.root} (not created yet; ${probe} is writable)`);
       } catch (e) {
-        add('config folder writable', false, `${ctx.paths.root}: ${e instanceof Error ? e.message : String(e)}`);
+        add('config folder writable', false, `${probe}: ${e instanceof Error ? e.message : String(e)}`);
       }
 
-      for (const key of listKeys(ctx.paths.keysDir)) {
+      if (fs.existsSync(ctx.paths.keysDir)) {
+        const dirMode = fs.statSync(ctx.paths.keysDir).mode & 0o777;
+        add('keys folder permissions', (dirMode & 0o077) === 0, `${ctx.paths.keysDir} mode ${dirMode.toString(8).padStart(4, '0')}${(dirMode & 0o077) === 0 ? '' : ' (others can list it: chmod 700)'}`);
+      }
+      let keys: ReturnType<typeof listKeys> = [];
+      try {
+        keys = listKeys(ctx.paths.keysDir);
+      } catch (e) {
+        add('keystore readable', false, e instanceof Error ? e.message : String(e));
+      }
+      for (const key of keys) {
         if (key.privatePath === null) continue;
         const mode = fs.statSync(key.privatePath).mode & 0o777;
         add(`private key ${key.name} permissions`, (mode & 0o077) === 0,

@@ -68,13 +68,13 @@ function defineRevoke(command: Command, run: Run): void {
     }));
 }
 
-async function tokenHashOf(file: string): Promise<string> {
+async function tokenHashOf(file: string, backend: string): Promise<string> {
   const { readJsonDocument } = await import('../../io/read-document.js');
   const { tokenHashText } = await import('../../formats/token.js');
   const { sha256Hex } = await import('../../engine/index.js');
   const document = await readJsonDocument(file);
   if (!(document instanceof Map)) throw new BluxError('malformed', 'a token is a JSON object', { file });
-  return sha256Hex(tokenHashText(document));
+  return sha256Hex(tokenHashText(document), { backend });
 }
 
 export function registerTokenCommands(program: Command, run: Run): void {
@@ -88,7 +88,7 @@ export function registerTokenCommands(program: Command, run: Run): void {
     .option('--json', 'print as JSON')
     .action(run(async (cmd) => {
       const file = cmd.args[0]!;
-      const tokenHash = await tokenHashOf(file);
+      const tokenHash = await tokenHashOf(file, contextFrom(cmd).backend);
       if (cmd.opts<{ json?: boolean }>().json === true) printJson({ file, token_hash: tokenHash });
       else say(tokenHash);
       return 0;
@@ -113,7 +113,7 @@ export function registerTokenCommands(program: Command, run: Run): void {
       const { toPlain } = await import('../../formats/canonical/json-value.js');
       const document = await readJsonDocument(file);
       if (!(document instanceof Map)) throw new BluxError('malformed', 'a token is a JSON object', { file });
-      const tokenHash = sha256Hex(tokenHashText(document));
+      const tokenHash = sha256Hex(tokenHashText(document), { backend: contextFrom(cmd).backend });
       const plain = toPlain(document) as Record<string, unknown>;
       if (cmd.opts<{ json?: boolean }>().json === true) {
         printJson({ file, token_hash: tokenHash, token: plain });
