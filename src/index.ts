@@ -7,7 +7,8 @@ export { BluxError, isBluxError, type ErrorCode, type VerdictReason } from './er
 // Engine: every hash and signature check goes through here.
 export {
   BACKEND_NAMES, getBackend, resolveBackendName, sha256, sha256Hex, sha256File,
-  verifyEd25519, verifyEd25519Batch,
+  verifyEd25519, verifyEd25519Batch, sha256Files, verifyEd25519Parallel, closeEnginePool,
+  type FileToHash, type FileHashResult, type ParallelOptions,
   type Backend, type BackendName, type Ed25519VerifyItem, type EngineOptions, type FileHashOptions, type Sha256Hasher,
 } from './engine/index.js';
 
@@ -44,3 +45,9 @@ export { signArtifact, type SignOptions, type SignResult } from './sign/sign-art
 export { issueToken, type IssueOptions, type IssueResult } from './tokens/issue.js';
 export { revokeToken } from './tokens/revoke.js';
 export { createKey, revokeKey, rotateKey } from './keys/lifecycle.js';
+
+// Whole trees.
+export { verifyBatch, type VerifyBatchOptions, type BatchRun, type BatchProgress } from './batch/verify-batch.js';
+export { mergeReports, type BatchReport, type ArtifactResult, type BatchTotals } from './batch/report.js';
+export { parseShard, type Shard } from './batch/shard.js';
+export { toJunitXml } from './batch/junit.js';
