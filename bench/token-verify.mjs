@@ -20,6 +20,7 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 
 import { getBackend, sha256Hex, verifyEd25519 } from '../dist/engine/index.js';
+import { passesEd25519Precheck } from '../dist/engine/precheck.js';
 import { decodeBase64Strict } from '../dist/formats/base64.js';
 import { parseJson } from '../dist/formats/canonical/json-value.js';
 import { parsePublicKeyPem } from '../dist/formats/keys.js';
@@ -190,6 +191,23 @@ async function passInMemory(ctx, backend) {
   return { ms: prev - start, perToken: null, perTokenLatency: perToken };
 }
 
+/**
+ * Not the library's path: what verifyFile would cost if it read the file with one
+ * fs.readFileSync (then the same parser and verifyTokenDocument). Shows how much of
+ * verifyFile is the asynchronous read.
+ */
+async function passSyncRead(ctx, backend) {
+  const verdicts = new Array(ctx.tokens.length);
+  const start = performance.now();
+  for (let i = 0; i < ctx.tokens.length; i++) {
+    const file = ctx.tokens[i].file;
+    verdicts[i] = await verifyTokenDocument(file, parseJson(fs.readFileSync(file, 'utf8'), { file }), ctx.trust, { backend });
+  }
+  const ms = performance.now() - start;
+  checkVerdicts(verdicts, `readFileSync + verifyTokenDocument (${backend})`);
+  return { ms, perToken: null };
+}
+
 // The stages verifyTokenDocument goes through, each alone over every token.
 const STAGES = [
   {
@@ -249,6 +267,12 @@ const STAGES = [
     },
   },
   {
+    name: 'reference: engine pre-check alone (passesEd25519Precheck, BigInt)',
+    perBackend: false,
+    reference: true,
+    run: async (ctx) => { for (const item of ctx.signedItems) if (!passesEd25519Precheck(item)) throw new Error('pre-check failed'); },
+  },
+  {
     name: 'reference: libsodium verify alone (sodium-native, no pre-check)',
     perBackend: false,
     reference: true,
@@ -302,7 +326,7 @@ try {
   for (const stage of STAGES) for (const backend of stage.perBackend ? backends : [null]) await stage.run(ctx, backend);
 
   const samples = {}; // backend -> { fileSeq: [], fileSeqLoop: [], load: [], fileConc: [], memory: [], latency: [], memLatency: [] }
-  for (const b of backends) samples[b] = { fileSeq: [], fileSeqLoop: [], load: [], fileConc: [], memory: [], latency: [], memLatency: [] };
+  for (const b of backends) samples[b] = { fileSeq: [], fileSeqLoop: [], load: [], fileConc: [], memory: [], syncRead: [], latency: [], memLatency: [] };
   const stageSamples = new Map(); // "name|backend" -> [us per token]
 
   for (let r = 0; r < rounds; r++) {
@@ -319,6 +343,8 @@ try {
       const mem = await passInMemory(ctx, backend);
       s.memory.push((tokenCount / mem.ms) * 1000);
       s.memLatency.push(...mem.perTokenLatency);
+      const sync = await passSyncRead(ctx, backend);
+      s.syncRead.push((tokenCount / sync.ms) * 1000);
     }
     for (const stage of STAGES) {
       for (const backend of stage.perBackend ? order : [null]) {
@@ -349,6 +375,7 @@ try {
       verify_file_concurrent_tokens_per_s: rate(s.fileConc),
       verify_token_document_tokens_per_s: rate(s.memory),
       verify_token_document_latency_us: lat(s.memLatency),
+      reference_read_file_sync_tokens_per_s: rate(s.syncRead),
     };
   }
   const stages = STAGES.map((stage) => {
@@ -405,6 +432,7 @@ try {
     rateRow('  same, loop only (without loadTrustContext)', 'verify_file_loop_only_tokens_per_s');
     rateRow(`loadTrustContext once + verifyFile, ${concurrency} in flight`, 'verify_file_concurrent_tokens_per_s');
     rateRow('verifyTokenDocument on pre-parsed documents', 'verify_token_document_tokens_per_s', result.ratio_native_over_js.verify_token_document);
+    rateRow('reference (not the library): fs.readFileSync + parseJson + verifyTokenDocument', 'reference_read_file_sync_tokens_per_s');
     log('');
     log(`| per-token latency, µs | ${backends.map((b) => `${b} p50 / p95`).join(' | ')} |`);
     log(`| --- | ${backends.map(() => '---:').join(' | ')} |`);
