@@ -50,16 +50,26 @@ function median(values) {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-/** One untimed run, then the median of `runs` timed ones, in seconds. */
+/**
+ * One untimed run, then the median of `runs` timed ones: wall seconds, and
+ * the cores the process kept busy meanwhile (its CPU time, worker threads
+ * included, over wall time). With 2 jobs on 2 cores, `cores_used` well under
+ * 2 means other processes held a core and the speed-up could not show.
+ */
 async function medianSeconds(work) {
   await work();
   const times = [];
+  const coresUsed = [];
   for (let i = 0; i < runs; i++) {
+    const cpuBefore = process.cpuUsage();
     const start = performance.now();
     await work();
-    times.push((performance.now() - start) / 1000);
+    const seconds = (performance.now() - start) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    times.push(seconds);
+    coresUsed.push((cpu.user + cpu.system) / 1e6 / seconds);
   }
-  return median(times);
+  return { seconds: median(times), cores_used: median(coresUsed) };
 }
 
 // --- data ------------------------------------------------------------------
@@ -115,8 +125,9 @@ async function hashWithPool(files, jobs) {
   if (count !== files.length) throw new Error(`got ${count} results for ${files.length} files`);
 }
 
+/** What a caller without the pool would write: one file after another, engine defaults. */
 async function hashInThread(files) {
-  for (const { path: file } of files) await sha256File(file, { bufferSize: 4 * MIB });
+  for (const { path: file } of files) await sha256File(file);
 }
 
 async function hashingRows(files) {
@@ -127,8 +138,8 @@ async function hashingRows(files) {
     ['sha256Files jobs=1', () => hashWithPool(files, 1)],
     ['sha256Files jobs=2', () => hashWithPool(files, 2)],
   ]) {
-    const seconds = await medianSeconds(work);
-    rows[label] = { seconds, gb_per_s: bytes / GB / seconds, files_per_s: files.length / seconds };
+    const { seconds, cores_used } = await medianSeconds(work);
+    rows[label] = { seconds, gb_per_s: bytes / GB / seconds, files_per_s: files.length / seconds, cores_used };
   }
   return rows;
 }
@@ -166,23 +177,23 @@ async function verifyRows(items) {
     ['verifyEd25519Parallel jobs=1', async () => check(await verifyEd25519Parallel(items, { jobs: 1 }))],
     ['verifyEd25519Parallel jobs=2', async () => check(await verifyEd25519Parallel(items, { jobs: 2 }))],
   ]) {
-    const seconds = await medianSeconds(work);
-    rows[label] = { seconds, verifies_per_s: items.length / seconds };
+    const { seconds, cores_used } = await medianSeconds(work);
+    rows[label] = { seconds, verifies_per_s: items.length / seconds, cores_used };
   }
   return rows;
 }
 
 /**
- * Per-call cost of small batches: many calls of `size` items through a warm
- * 2-thread pool vs in-thread. Batches below the threshold in parallel.ts run
- * in-thread anyway, so those go through the pool's task directly by calling
- * with enough copies that the pool is used, then scaling per item.
+ * Per-call cost of small batches through a warm 2-thread pool vs in-thread:
+ * where the pool starts to pay off. (Below the threshold in parallel.ts,
+ * verifyEd25519Parallel runs in-thread anyway, so only sizes at or above it
+ * are listed.)
  */
 async function smallBatchRows(items) {
   const rows = {};
-  for (const size of [64, 128, 256, 512]) {
+  for (const size of [64, 128, 256, 512, 2048]) {
     const batch = items.slice(0, size);
-    const calls = Math.max(4, Math.floor(4096 / size));
+    const calls = Math.max(4, Math.floor(8192 / size));
     const inThread = await medianSeconds(async () => {
       for (let i = 0; i < calls; i++) await verifyEd25519Batch(batch);
     });
@@ -190,8 +201,8 @@ async function smallBatchRows(items) {
       for (let i = 0; i < calls; i++) await verifyEd25519Parallel(batch, { jobs: 2 });
     });
     rows[`${size} items`] = {
-      in_thread_ms_per_call: (inThread / calls) * 1000,
-      pool_jobs2_ms_per_call: (pooled / calls) * 1000,
+      in_thread_ms_per_call: (inThread.seconds / calls) * 1000,
+      pool_jobs2_ms_per_call: (pooled.seconds / calls) * 1000,
     };
   }
   await closeEnginePool();
@@ -211,9 +222,11 @@ const result = {
   cores: os.availableParallelism(),
   runs,
   scale,
+  // Other processes on the box take cores from the pool: a jobs=2 speed-up needs two idle cores.
+  load_average_1m_at_start: os.loadavg()[0],
 };
 try {
-  log(`cores: ${result.cores}; median of ${runs} runs; temp data in ${dir}`);
+  log(`cores: ${result.cores}; load average ${result.load_average_1m_at_start.toFixed(2)}; median of ${runs} runs; temp data in ${dir}`);
 
   // (a) ~1 GiB at scale 1: 8 x 100 MiB, 16 x 10 MiB, 8,000 small files.
   const mixed = [
@@ -257,23 +270,23 @@ if (args.json) {
   const fixed = (value, digits) => value.toFixed(digits).padStart(10);
   log('');
   log(`(a) mixed tree: ${result.mixed_tree.files} files, ${(result.mixed_tree.bytes / GB).toFixed(2)} GB`);
-  log('                                   seconds      GB/s');
+  log('                                   seconds      GB/s cores used');
   for (const [label, row] of Object.entries(result.mixed_tree.rows)) {
-    log(`  ${label.padEnd(30)} ${fixed(row.seconds, 3)} ${fixed(row.gb_per_s, 2)}`);
+    log(`  ${label.padEnd(30)} ${fixed(row.seconds, 3)} ${fixed(row.gb_per_s, 2)} ${fixed(row.cores_used, 2)}`);
   }
   log(`  jobs2 / jobs1: ${result.mixed_tree.jobs2_over_jobs1.toFixed(2)}x (target >= 1.8x)`);
   log('');
   log(`(b) small files: ${result.small_files.files} files of 1-16 KiB`);
-  log('                                   seconds   files/s');
+  log('                                   seconds   files/s cores used');
   for (const [label, row] of Object.entries(result.small_files.rows)) {
-    log(`  ${label.padEnd(30)} ${fixed(row.seconds, 3)} ${fixed(row.files_per_s, 0)}`);
+    log(`  ${label.padEnd(30)} ${fixed(row.seconds, 3)} ${fixed(row.files_per_s, 0)} ${fixed(row.cores_used, 2)}`);
   }
   log('  target: >= 5,000 files/s');
   log('');
   log(`(c) Ed25519: ${result.ed25519.items} items`);
-  log('                                   seconds  verifies/s');
+  log('                                   seconds  verifies/s cores used');
   for (const [label, row] of Object.entries(result.ed25519.rows)) {
-    log(`  ${label.padEnd(30)} ${fixed(row.seconds, 3)} ${fixed(row.verifies_per_s, 0)}`);
+    log(`  ${label.padEnd(30)} ${fixed(row.seconds, 3)} ${fixed(row.verifies_per_s, 0)} ${fixed(row.cores_used, 2)}`);
   }
   log(`  jobs2 / jobs1: ${result.ed25519.jobs2_over_jobs1.toFixed(2)}x`);
   log('');

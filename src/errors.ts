@@ -36,6 +36,7 @@ export type ErrorCode =
   | 'schema-invalid'
   | 'file-not-found'
   | 'file-unreadable'
+  | 'file-unwritable'
   | 'file-exists'
   | 'invalid-argument'
   | 'invalid-key-name'
@@ -47,6 +48,8 @@ export type ErrorCode =
   | 'ledger-torn'
   | 'unsupported-version'
   | 'path-traversal'
+  | 'key-revoked'
+  | 'manifest-exists'
   | 'internal';
 
 export class BluxError extends Error {

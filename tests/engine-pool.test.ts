@@ -12,7 +12,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writ
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Piscina } from 'piscina';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import {
   closeEnginePool,
@@ -25,6 +26,7 @@ import {
   type HashProgress,
 } from '../src/engine/index.js';
 import { enginePoolInfo } from '../src/engine/pool.js';
+import { packEd25519Batch, unpackEd25519Batch } from '../src/engine/worker.js';
 import { BluxError } from '../src/errors.js';
 
 const MIB = 1024 * 1024;
@@ -235,6 +237,32 @@ describe('verifyEd25519Parallel', () => {
     const items = mixedItems(10);
     expect(await verifyEd25519Parallel(items)).toEqual(await verifyEd25519Batch(items));
     expect(await verifyEd25519Parallel([])).toEqual([]);
+  });
+
+  it('transfers each packed batch to the workers instead of copying it', async () => {
+    const run = vi.spyOn(Piscina.prototype, 'run');
+    try {
+      await verifyEd25519Parallel(mixedItems(400), { jobs: 2 });
+      const batches = run.mock.calls.map(([task, options]) => ({ task: task as { batch: ArrayBuffer }, options }));
+      expect(batches.length).toBeGreaterThan(1);
+      for (const { task, options } of batches) {
+        expect(options?.transferList).toEqual([task.batch]);
+        // A transferred ArrayBuffer is detached on the sending side.
+        expect(task.batch.byteLength).toBe(0);
+      }
+      for (const result of run.mock.results) expect(await result.value).toBeInstanceOf(Uint8Array);
+    } finally {
+      run.mockRestore();
+    }
+  });
+
+  it('packs a batch into one buffer that unpacks to the same items', () => {
+    const items = mixedItems(50).filter((item) => item.publicKey.length === 32 && item.signature.length === 64);
+    const unpacked = unpackEd25519Batch(packEd25519Batch(items));
+    const plain = (list: Ed25519VerifyItem[]) =>
+      list.map(({ publicKey, message, signature }) => [publicKey, message, signature].map((b) => Buffer.from(b).toString('hex')));
+    expect(plain(unpacked)).toEqual(plain(items));
+    expect(unpackEd25519Batch(packEd25519Batch([]))).toEqual([]);
   });
 
   it('rejects with the abort reason', async () => {

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BluxError } from '../src/errors.js';
 import { parsePrivateKeyPem, parsePublicKeyPem } from '../src/formats/keys.js';
 import { encodeEncryptedKeyPem, encryptSeed } from '../src/store/key-encryption.js';
@@ -20,8 +20,31 @@ beforeEach(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'blux-trusted-'));
 });
 afterEach(() => {
+  vi.restoreAllMocks();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
+
+/** A keys folder holding copies of the fixture files named. */
+function keysFolderWith(...files: string[]): string {
+  const keysDir = path.join(tmp, 'keys');
+  fs.mkdirSync(keysDir, { recursive: true });
+  for (const f of files) fs.copyFileSync(path.join(CONFIG_KEYS, f), path.join(keysDir, f));
+  return keysDir;
+}
+
+/** Every file readFileSync is asked for while `fn` runs. */
+function filesReadDuring(fn: () => void): string[] {
+  const spy = vi.spyOn(fs, 'readFileSync');
+  try {
+    fn();
+    return spy.mock.calls.map(([file]) => String(file));
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+const isPrivateKeyFile = (file: string): boolean => file.endsWith('.pem') && !file.endsWith('.pub.pem');
+const canDenyReading = process.platform !== 'win32' && process.getuid?.() !== 0; // root reads anything
 
 function thrown(fn: () => unknown): BluxError {
   try {
@@ -109,5 +132,58 @@ describe('loadTrustedKeys', () => {
     const trusted = loadTrustedKeys({ keysDir: CONFIG_KEYS, extra: [path.join(CONFIG_KEYS, 'alice.pub.pem')] });
     expect(trusted.size).toBe(2);
     expect(trusted.get(ALICE_FP)?.name).toBe('alice');
+  });
+
+  it('skips a stray .pem in the keystore that is not a key, and reports it', () => {
+    const keysDir = keysFolderWith('alice.pem', 'alice.pub.pem', 'bob.pem', 'bob.pub.pem');
+    fs.writeFileSync(path.join(keysDir, 'notes.pem'), 'meeting notes, not a key');
+    fs.writeFileSync(path.join(keysDir, 'half.pem'), '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n');
+    const trusted = loadTrustedKeys({ keysDir });
+    expect([...trusted].map((k) => k.name)).toEqual(['alice', 'bob']);
+    expect(trusted.skipped.map((s) => [path.basename(s.file), s.error.code])).toEqual([
+      ['half.pem', 'malformed'],
+      ['notes.pem', 'malformed'],
+    ]);
+    expect(trusted.skipped[1]?.error.message).toContain(path.join(keysDir, 'notes.pem'));
+  });
+
+  it('still refuses a broken .pub.pem in the keystore: that file claims to be a public key', () => {
+    const keysDir = keysFolderWith('alice.pub.pem');
+    fs.writeFileSync(path.join(keysDir, 'bad.pub.pem'), 'garbage');
+    const e = thrown(() => loadTrustedKeys({ keysDir }));
+    expect(e.code).toBe('malformed');
+    expect(e.message).toContain(path.join(keysDir, 'bad.pub.pem'));
+  });
+
+  it('does not read a private key that has a .pub.pem', () => {
+    const keysDir = keysFolderWith('alice.pem', 'alice.pub.pem', 'bob.pem', 'bob.pub.pem');
+    let trusted: ReturnType<typeof loadTrustedKeys> | undefined;
+    const read = filesReadDuring(() => {
+      trusted = loadTrustedKeys({ keysDir, extra: [keysDir] });
+    });
+    expect(read.filter(isPrivateKeyFile)).toEqual([]);
+    expect(read).toContain(path.join(keysDir, 'alice.pub.pem'));
+    expect(trusted?.size).toBe(2);
+    expect(trusted?.skipped).toEqual([]);
+
+    if (canDenyReading) {
+      // The same through the file system: unreadable secrets do not matter.
+      for (const f of ['alice.pem', 'bob.pem']) fs.chmodSync(path.join(keysDir, f), 0o000);
+      expect(loadTrustedKeys({ keysDir, extra: [keysDir] }).size).toBe(2);
+    }
+  });
+
+  it('reads a private file only for a key without .pub.pem', () => {
+    const keysDir = keysFolderWith('alice.pem', 'alice.pub.pem', 'bob.pem');
+    const read = filesReadDuring(() => expect(loadTrustedKeys({ keysDir }).get(BOB_FP)?.name).toBe('bob'));
+    expect(read.filter(isPrivateKeyFile)).toEqual([path.join(keysDir, 'bob.pem')]);
+  });
+
+  it('an explicitly named file that does not parse stays an error naming it', () => {
+    const garbage = path.join(tmp, 'notes.pem');
+    fs.writeFileSync(garbage, 'not a key');
+    const e = thrown(() => loadTrustedKeys({ keysDir: CONFIG_KEYS, extra: [garbage] }));
+    expect(e.code).toBe('malformed');
+    expect(e.file).toBe(garbage);
   });
 });

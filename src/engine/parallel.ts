@@ -76,6 +76,8 @@ const PROGRESS_INTERVAL_MS = 100;
  * cost more than the checks. Measured with bench/pool.mjs.
  */
 const IN_THREAD_VERIFY_BELOW = 64;
+/** A batch smaller than this costs more in its round trip than it saves. */
+const MIN_VERIFY_BATCH_ITEMS = 32;
 const MAX_VERIFY_BATCH_ITEMS = 4096;
 /** Keeps a batch buffer bounded when messages are large. */
 const MAX_VERIFY_BATCH_MESSAGE_BYTES = 16 * MIB;
@@ -114,6 +116,12 @@ function planHashTasks(files: readonly FileToHash[], jobs: number): FileToHash[]
   }
   if (current.length > 0) tasks.push(current);
   return tasks;
+}
+
+/** A worker that threw or died: not something the caller did, so an internal error naming the cause. */
+function workerFailure(cause: unknown): BluxError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new BluxError('internal', `engine worker failed: ${reason}`, { cause });
 }
 
 /** A promise that rejects with the signal's reason when it aborts; `dispose` removes the listener. */
@@ -205,7 +213,9 @@ async function* hashInPool(
           bufferSize: opts.bufferSize,
           control,
         };
-        return pool.run(task, { name: 'hashFiles' }) as Promise<HashFilesReply>;
+        return (pool.run(task, { name: 'hashFiles' }) as Promise<HashFilesReply>).catch((cause: unknown) => {
+          throw workerFailure(cause);
+        });
       };
       const tasks = planHashTasks(files, opts.jobs);
       const window = opts.jobs * TASKS_IN_FLIGHT_PER_WORKER;
@@ -248,7 +258,7 @@ export function sha256Files(
 function planVerifyBatches(items: readonly Ed25519VerifyItem[], indexes: readonly number[], jobs: number): number[][] {
   const itemsPerBatch = Math.min(
     MAX_VERIFY_BATCH_ITEMS,
-    Math.max(1, Math.ceil(indexes.length / (jobs * VERIFY_BATCHES_PER_WORKER))),
+    Math.max(MIN_VERIFY_BATCH_ITEMS, Math.ceil(indexes.length / (jobs * VERIFY_BATCHES_PER_WORKER))),
   );
   const batches: number[][] = [];
   let current: number[] = [];
@@ -291,21 +301,32 @@ export async function verifyEd25519Parallel(
   const verdicts = new Array<boolean>(items.length).fill(false);
   const packable = [...items.keys()].filter((index) => typeof splitEd25519Item(items[index]!) !== 'string');
   const pool = getEnginePool(jobs);
-
-  const verifyBatch = async (indexes: readonly number[]): Promise<void> => {
+  const verifyBatch = async (indexes: readonly number[]): Promise<Uint8Array> => {
+    // Packed when the window lets the batch start, so only the batches in flight are in memory.
     const batch = packEd25519Batch(indexes.map((index) => items[index]!));
     const task: VerifyEd25519Task = { batch, backend };
-    const reply = (await pool.run(task, { name: 'verifyEd25519', transferList: [batch], signal })) as Uint8Array;
-    indexes.forEach((itemIndex, k) => {
-      verdicts[itemIndex] = reply[k] === 1;
-    });
+    try {
+      return (await pool.run(task, { name: 'verifyEd25519', transferList: [batch] })) as Uint8Array;
+    } catch (cause) {
+      throw workerFailure(cause);
+    }
   };
+
+  // The signal is not given to piscina: it would stop the thread of a running
+  // batch, racing the batch's reply (piscina then reports an "unexpected
+  // message" error). An abort rejects at once instead; batches already
+  // running finish on their own and are dropped, and no new one starts.
+  const aborted = abortRejection(signal);
   try {
-    await Promise.all(planVerifyBatches(items, packable, jobs).map(verifyBatch));
-  } catch (error) {
-    // piscina wraps an abort in its own AbortError; callers get the signal's reason, as elsewhere in the engine.
-    if (signal?.aborted === true) throw signal.reason;
-    throw error;
+    const batches = planVerifyBatches(items, packable, jobs);
+    const window = jobs * TASKS_IN_FLIGHT_PER_WORKER;
+    for await (const { input, output } of settleWindowed(batches, window, verifyBatch, aborted.promise)) {
+      input.forEach((itemIndex, k) => {
+        verdicts[itemIndex] = output[k] === 1;
+      });
+    }
+  } finally {
+    aborted.dispose();
   }
   return verdicts;
 }

@@ -8,11 +8,16 @@
  * A key may be public-only (it can verify, not sign) or, for files left by
  * older tools, private-only (the public key is derived). When both files exist
  * they must belong together: a mismatched pair is refused, never guessed at.
+ *
+ * Verifiers need only public keys: `listPublicKeys` gives them without
+ * decoding a private key that has a `.pub.pem` beside it, and skips (rather
+ * than fails on) a stray `.pem` that is not a key.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BluxError } from '../errors.js';
+import { moveWithoutReplacingSync, syncDirectorySync, writeFileAtomicSync } from '../io/atomic-write.js';
 import {
   detectPemKind,
   encodePrivateKeyPem,
@@ -107,6 +112,60 @@ export function getKey(location: KeysLocation, name: string): KeyInfo {
 export function findKeyByFingerprint(location: KeysLocation, fingerprint: string): KeyInfo | undefined {
   const wanted = fingerprint.toLowerCase();
   return listKeys(location).find((key) => key.fingerprint === wanted);
+}
+
+/** A key's public half, as a verifier needs it. */
+export interface PublicKeyEntry {
+  name: string;
+  fingerprint: string;
+  publicKey: Uint8Array;
+  publicKeyPem: string;
+  /** The file the public key was read from: the `.pub.pem`, or the private file when there is none. */
+  source: string;
+}
+
+/** A file in the keys folder that looked like a key by its name but gave none. */
+export interface SkippedKeyFile {
+  file: string;
+  /** Why it gave no key; its message names the file. */
+  error: BluxError;
+}
+
+/**
+ * The public key of every key in the folder, sorted by name, for verifiers.
+ * Unlike `listKeys` this never decodes a private key that has a `.pub.pem`
+ * beside it (a verify has no business holding secrets in memory), and a
+ * `.pem` without one that yields no public key (unreadable, not a key,
+ * corrupt) is skipped and reported instead of failing every verify. A broken
+ * `.pub.pem` still throws: that file claims to be a public key. Private/public
+ * pairs are not cross-checked here; signing does that (loadSigner).
+ */
+export function listPublicKeys(location: KeysLocation): { keys: PublicKeyEntry[]; skipped: SkippedKeyFile[] } {
+  const keysDir = keysDirOf(location);
+  const keys: PublicKeyEntry[] = [];
+  const skipped: SkippedKeyFile[] = [];
+  for (const name of keyNamesIn(keysDir)) {
+    const publicPath = publicPathOf(keysDir, name);
+    const publicText = readTextIfExists(publicPath);
+    if (publicText !== null) {
+      keys.push(publicKeyEntry(name, parsePublicKeyPem(publicText, publicPath), publicPath));
+      continue;
+    }
+    const privatePath = privatePathOf(keysDir, name);
+    try {
+      const privateText = readTextIfExists(privatePath);
+      if (privateText === null) continue; // removed since the folder was listed
+      keys.push(publicKeyEntry(name, storedPublicKey(parseStoredPrivate(privateText, privatePath)), privatePath));
+    } catch (e) {
+      if (!(e instanceof BluxError)) throw e;
+      skipped.push({ file: privatePath, error: e });
+    }
+  }
+  return { keys, skipped };
+}
+
+function publicKeyEntry(name: string, publicKey: Uint8Array, source: string): PublicKeyEntry {
+  return { name, fingerprint: fingerprintOf(publicKey), publicKey, publicKeyPem: encodePublicKeyPem(publicKey), source };
 }
 
 /**
@@ -379,7 +438,7 @@ export async function changePassphrase(
   const seed = await unsealSeed(stored, key, async () => oldPassphrase);
   try {
     const text = await privateFileText(seed, key.publicKey, newPassphrase);
-    writeFileAtomic(key.privatePath, text, PRIVATE_MODE, true);
+    writeKeyFile(key.privatePath, text, PRIVATE_MODE, true);
   } finally {
     seed.fill(0);
   }
@@ -398,13 +457,13 @@ export function archiveKey(location: KeysLocation, name: string, archiveName: st
   refuseExisting(keysDir, archiveName);
   try {
     // The secret first: a crash in between leaves both names usable (each derives the same public key).
-    if (key.privatePath !== null) moveIntoPlace(key.privatePath, privatePathOf(keysDir, archiveName), false);
-    if (fs.existsSync(key.publicPath)) moveIntoPlace(key.publicPath, publicPathOf(keysDir, archiveName), false);
+    if (key.privatePath !== null) moveKeyFile(key.privatePath, privatePathOf(keysDir, archiveName));
+    if (fs.existsSync(key.publicPath)) moveKeyFile(key.publicPath, publicPathOf(keysDir, archiveName));
   } catch (e) {
     if (e instanceof BluxError) throw e;
     throw unwritable(key.privatePath ?? key.publicPath, e);
   }
-  fsyncDirectory(keysDir);
+  syncDirectorySync(keysDir); // make the new names durable
   return archiveName;
 }
 
@@ -429,13 +488,13 @@ function writeKeyPair(
   ensureKeysDir(keysDir);
   const privatePath = privatePathOf(keysDir, name);
   if (pair.privateText !== null) {
-    writeFileAtomic(privatePath, pair.privateText, PRIVATE_MODE, overwrite);
+    writeKeyFile(privatePath, pair.privateText, PRIVATE_MODE, overwrite);
   } else if (overwrite) {
     // Replacing a key with a public-only one: a leftover private file would
     // pair the name with a different secret.
     removeIfExists(privatePath);
   }
-  writeFileAtomic(publicPathOf(keysDir, name), encodePublicKeyPem(pair.publicKey), PUBLIC_MODE, overwrite);
+  writeKeyFile(publicPathOf(keysDir, name), encodePublicKeyPem(pair.publicKey), PUBLIC_MODE, overwrite);
 }
 
 function ensureKeysDir(keysDir: string): void {
@@ -447,63 +506,35 @@ function ensureKeysDir(keysDir: string): void {
 }
 
 /**
- * Write via a temp file in the same folder, opened with `mode` from the start
- * (so a secret is never readable by others, not even for a moment), fsynced,
- * then moved into place in one step. Without `overwrite` the move is a hard
- * link, which fails instead of replacing a file created meanwhile.
+ * Through the shared atomic writer: temp file with `mode` from the first byte
+ * (a secret is never readable by others, not even for a moment), fsync,
+ * move, fsync the folder. Without `overwrite` the move fails instead of
+ * replacing a file created meanwhile. The exact mode is forced because the
+ * umask must not make a public key private (other users verify with it).
  */
-function writeFileAtomic(dest: string, text: string, mode: number, overwrite: boolean): void {
-  const dir = path.dirname(dest);
-  const tmp = path.join(dir, `.${path.basename(dest)}.${crypto.randomBytes(6).toString('hex')}.tmp`);
+function writeKeyFile(dest: string, text: string, mode: number, overwrite: boolean): void {
   try {
-    const fd = fs.openSync(tmp, 'wx', mode);
-    try {
-      fs.writeFileSync(fd, text, 'utf8');
-      fs.fchmodSync(fd, mode); // the umask may have taken bits away from a public key
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    moveIntoPlace(tmp, dest, overwrite);
+    writeFileAtomicSync(dest, text, mode, { overwrite, ignoreUmask: true });
   } catch (e) {
-    removeIfExists(tmp);
-    if (e instanceof BluxError) throw e;
-    throw unwritable(dest, e);
+    throw keyExistsInstead(e, dest);
   }
-  fsyncDirectory(dir);
 }
 
-function moveIntoPlace(source: string, dest: string, overwrite: boolean): void {
-  if (overwrite) {
-    fs.renameSync(source, dest);
-    return;
-  }
+/** Moves an existing key file (archiving) without ever replacing another key's file. */
+function moveKeyFile(source: string, dest: string): void {
   try {
-    fs.linkSync(source, dest);
+    moveWithoutReplacingSync(source, dest);
   } catch (e) {
-    const code = errnoCode(e);
-    if (code === 'EEXIST') throw new BluxError('key-exists', 'key file already exists', { file: dest });
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw e;
-    // No hard links on this file system: check, then rename (a small race, only there).
-    if (fs.existsSync(dest)) throw new BluxError('key-exists', 'key file already exists', { file: dest });
-    fs.renameSync(source, dest);
-    return;
+    throw keyExistsInstead(e, dest);
   }
-  fs.unlinkSync(source);
 }
 
-/** Make the rename itself durable; not possible everywhere (e.g. Windows), and not fatal. */
-function fsyncDirectory(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    // best effort
+/** In the keystore a file in the way is another key: say so in the keystore's words. */
+function keyExistsInstead(e: unknown, dest: string): unknown {
+  if (e instanceof BluxError && e.code === 'file-exists') {
+    return new BluxError('key-exists', 'key file already exists', { file: dest, cause: e });
   }
+  return e;
 }
 
 function removeIfExists(file: string): void {
@@ -571,7 +602,6 @@ function unreadable(file: string, cause: unknown): BluxError {
   return new BluxError('file-unreadable', `cannot read: ${(cause as Error).message ?? String(cause)}`, { file, cause });
 }
 
-/** There is no dedicated "cannot write" code; an access failure is the closest. */
 function unwritable(file: string, cause: unknown): BluxError {
-  return new BluxError('file-unreadable', `cannot write: ${(cause as Error).message ?? String(cause)}`, { file, cause });
+  return new BluxError('file-unwritable', `cannot write: ${(cause as Error).message ?? String(cause)}`, { file, cause });
 }

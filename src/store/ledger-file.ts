@@ -9,13 +9,15 @@
  * Concurrency: every writer (append, repair) holds an exclusive lock on the
  * persistent file `<ledger>.lock` for the whole read-tail/write/fsync cycle,
  * so two processes can never both chain onto the same `prev_hash`. Readers
- * (tail, openLedgerLines) take no lock: an append is one `write` of a whole
- * line, and readers ignore an unterminated last line or report it as such.
+ * take a shared lock, so an unterminated last line they see is a real crash,
+ * never an append in progress: the tail holds it while it reads; the audit
+ * only while it notes the file size, then reads up to that size unlocked
+ * (appends only add bytes after it, and it must not stall writers for the
+ * length of a full audit). Readers never create the lock file.
  */
 import { Buffer } from 'node:buffer';
 import { constants as fsConstants } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 
 import { BluxError } from '../errors.js';
@@ -30,68 +32,15 @@ import {
   type LedgerEntryFields,
 } from '../formats/ledger-entry.js';
 import { toInputError } from '../io/read-document.js';
+import { withExclusiveLock, withSharedLock } from './file-lock.js';
 
 // ---------------------------------------------------------------------------
-// Locking
+// Locking (see file-lock.ts)
 // ---------------------------------------------------------------------------
-
-/** The part of fs-native-extensions we use (the package ships no type declarations). */
-interface NativeFileLocks {
-  /** Resolves once the lock is granted; exclusive unless `shared`. The fd must be writable for an exclusive lock. */
-  waitForLock(fd: number, options?: { shared?: boolean }): Promise<void>;
-  unlock(fd: number): void;
-}
-
-const nativeLocks = createRequire(import.meta.url)('fs-native-extensions') as NativeFileLocks;
 
 /** The lock file beside a ledger. It is never deleted: deleting a lock file others may hold open breaks the lock. */
 export function ledgerLockPath(ledgerPath: string): string {
   return `${ledgerPath}.lock`;
-}
-
-/**
- * Callers in this process queue here before asking the kernel. Waiting for the
- * file lock blocks a libuv pool thread; without the queue, a few concurrent
- * appends in one process could block every pool thread while the holder needs
- * one to finish its own write — a deadlock.
- */
-const inProcessQueues = new Map<string, Promise<void>>();
-
-async function withExclusiveLock<T>(lockPath: string, work: () => Promise<T>): Promise<T> {
-  const key = path.resolve(lockPath);
-  const before = inProcessQueues.get(key) ?? Promise.resolve();
-  const run = before.then(() => withFileLock(key, work));
-  const done = run.then(
-    () => undefined,
-    () => undefined,
-  );
-  inProcessQueues.set(key, done);
-  try {
-    return await run;
-  } finally {
-    if (inProcessQueues.get(key) === done) inProcessQueues.delete(key);
-  }
-}
-
-async function withFileLock<T>(lockPath: string, work: () => Promise<T>): Promise<T> {
-  let handle: FileHandle;
-  try {
-    // 'a' = create if missing and open for writing, which an exclusive lock requires.
-    handle = await fs.open(lockPath, 'a');
-  } catch (e) {
-    throw toInputError(e, lockPath);
-  }
-  try {
-    await nativeLocks.waitForLock(handle.fd);
-    try {
-      return await work();
-    } finally {
-      nativeLocks.unlock(handle.fd);
-    }
-  } finally {
-    // Closing would release the lock anyway (also when the process dies): a crash never leaves it held.
-    await handle.close();
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -312,22 +261,26 @@ export async function readLedgerTail(ledgerPath: string, count: number): Promise
   if (!Number.isSafeInteger(count) || count < 0) {
     throw new BluxError('invalid-argument', `tail count must be a non-negative integer, got ${count}`);
   }
+  // Opened first: a missing ledger is reported as such and no lock is asked for.
   const handle = await openForReading(ledgerPath);
   try {
-    const { size } = await handle.stat();
-    const newestFirst: JsonObject[] = [];
-    if (count === 0) return newestFirst;
-    const completeEnd = await endOfLastCompleteLine(handle, size, ledgerPath);
-    for await (const line of completeLinesBackward(handle, completeEnd, ledgerPath)) {
-      if (isBlankLedgerLine(line.text)) continue;
-      const entry = parseLedgerObject(line.text);
-      if (entry === null) {
-        throw new BluxError('ledger-corrupt', `the line at byte ${line.start} is not a JSON object`, { file: ledgerPath });
+    // Shared: waits for an append in progress, so the last line is whole unless a writer crashed.
+    return await withSharedLock(ledgerLockPath(ledgerPath), async () => {
+      const { size } = await handle.stat();
+      const newestFirst: JsonObject[] = [];
+      if (count === 0) return newestFirst;
+      const completeEnd = await endOfLastCompleteLine(handle, size, ledgerPath);
+      for await (const line of completeLinesBackward(handle, completeEnd, ledgerPath)) {
+        if (isBlankLedgerLine(line.text)) continue;
+        const entry = parseLedgerObject(line.text);
+        if (entry === null) {
+          throw new BluxError('ledger-corrupt', `the line at byte ${line.start} is not a JSON object`, { file: ledgerPath });
+        }
+        newestFirst.push(entry);
+        if (newestFirst.length === count) break;
       }
-      newestFirst.push(entry);
-      if (newestFirst.length === count) break;
-    }
-    return newestFirst.reverse();
+      return newestFirst.reverse();
+    });
   } finally {
     await handle.close();
   }
@@ -462,8 +415,8 @@ function decodeLine(bytes: Uint8Array): { text: string; validUtf8: boolean } {
 /**
  * Every line of the ledger, first to last, including blank ones. Memory stays
  * at one chunk plus the longest line. Reads the file as it was when reading
- * began: bytes appended meanwhile are not seen. A missing file throws
- * `file-not-found` on the first iteration.
+ * began (see settledSize): bytes appended meanwhile are not seen. A missing
+ * file throws `file-not-found` on the first iteration.
  */
 export async function* openLedgerLines(ledgerPath: string, opts: LedgerReadOptions = {}): AsyncGenerator<LedgerLine> {
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_BYTES;
@@ -472,7 +425,7 @@ export async function* openLedgerLines(ledgerPath: string, opts: LedgerReadOptio
   }
   const handle = await openForReading(ledgerPath);
   try {
-    const totalBytes = (await handle.stat()).size;
+    const totalBytes = await settledSize(handle, ledgerPath);
     const chunk = Buffer.allocUnsafe(chunkSize);
     // The start of a line that spans chunks; grown by doubling, reused across lines.
     let carry: Buffer = Buffer.allocUnsafe(0);
@@ -519,6 +472,16 @@ export async function* openLedgerLines(ledgerPath: string, opts: LedgerReadOptio
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * The ledger's size once no append is in progress: taken under the shared
+ * lock, which is released at once. Everything before it is whole lines (or a
+ * crash's torn tail); bytes after it belong to appends that began later, and
+ * the reader leaves them alone, so a long audit never holds writers up.
+ */
+async function settledSize(handle: FileHandle, ledgerPath: string): Promise<number> {
+  return withSharedLock(ledgerLockPath(ledgerPath), async () => (await handle.stat()).size);
 }
 
 /** `buffer[0, used)` followed by `bytes`, reusing `buffer` when it has room. */

@@ -2,20 +2,25 @@
  * The set of public keys a verifier trusts, looked up by fingerprint.
  *
  * Sources, in order (the first key seen for a fingerprint wins):
- *   - the keystore folder, through keystore.ts (public, private-only and
- *     encrypted keys all contribute their public key; no passphrase needed);
+ *   - the keystore folder, through keystore.ts `listPublicKeys`: each key's
+ *     `.pub.pem`; only a key without one is read from its private file (the
+ *     `public_key` of an encrypted key, or derived from a plain one). No
+ *     passphrase needed, and no secret is decoded when a `.pub.pem` exists;
  *   - `extra` paths given explicitly: a file holding one SPKI public key PEM,
  *     or a folder whose `*.pub.pem` / public `*.pem` files are read (not
  *     recursively).
  *
  * An explicit path the user named must work: missing or unparsable is an
- * error naming it. A missing keystore folder just contributes nothing.
+ * error naming it. A missing keystore folder just contributes nothing, and a
+ * stray `.pem` that is not a key (in the keystore, or beside the public keys
+ * of a named folder) is skipped and listed in `skipped`: one odd file must
+ * not make every verify fail.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { BluxError } from '../errors.js';
 import { detectPemKind, encodePublicKeyPem, fingerprintOf, parsePublicKeyPem } from '../formats/keys.js';
-import { listKeys } from '../store/keystore.js';
+import { listPublicKeys, type SkippedKeyFile } from '../store/keystore.js';
 
 export interface TrustedKey {
   fingerprint: string;
@@ -29,6 +34,8 @@ export interface TrustedKey {
 export interface TrustedKeys extends Iterable<TrustedKey> {
   get(fingerprint: string): TrustedKey | undefined;
   readonly size: number;
+  /** Files that looked like keys by name but gave none (reported, not fatal). */
+  readonly skipped: readonly SkippedKeyFile[];
 }
 
 export interface LoadTrustedKeysOptions {
@@ -42,19 +49,15 @@ export function loadTrustedKeys(options: LoadTrustedKeysOptions = {}): TrustedKe
     if (!byFingerprint.has(key.fingerprint)) byFingerprint.set(key.fingerprint, key);
   };
 
+  const skipped: SkippedKeyFile[] = [];
+
   if (options.keysDir !== undefined && options.keysDir !== null) {
-    for (const key of listKeys(options.keysDir)) {
-      add({
-        fingerprint: key.fingerprint,
-        publicKey: key.publicKey,
-        publicKeyPem: key.publicKeyPem,
-        name: key.name,
-        source: fs.existsSync(key.publicPath) ? key.publicPath : (key.privatePath ?? key.publicPath),
-      });
-    }
+    const listing = listPublicKeys(options.keysDir);
+    for (const key of listing.keys) add(key);
+    skipped.push(...listing.skipped);
   }
   for (const extra of options.extra ?? []) {
-    for (const key of keysAtPath(extra)) add(key);
+    for (const key of keysAtPath(extra, skipped)) add(key);
   }
 
   return {
@@ -62,11 +65,12 @@ export function loadTrustedKeys(options: LoadTrustedKeysOptions = {}): TrustedKe
     get size() {
       return byFingerprint.size;
     },
+    skipped,
     [Symbol.iterator]: () => byFingerprint.values(),
   };
 }
 
-function keysAtPath(target: string): TrustedKey[] {
+function keysAtPath(target: string, skipped: SkippedKeyFile[]): TrustedKey[] {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(target);
@@ -76,32 +80,53 @@ function keysAtPath(target: string): TrustedKey[] {
     }
     throw new BluxError('file-unreadable', `cannot read: ${(e as Error).message}`, { file: target, cause: e });
   }
-  return stat.isDirectory() ? keysInFolder(target) : [trustedKeyFromFile(target)];
+  return stat.isDirectory() ? keysInFolder(target, skipped) : [trustedKeyFromFile(target)];
 }
 
 /**
  * `*.pub.pem` files must be public keys; other `*.pem` files count only when
- * they are public keys (a folder may well hold private keys beside them).
+ * they are public keys (a folder may well hold private keys beside them). A
+ * `.pem` with a `.pub.pem` of the same name is the private half of that key
+ * and is not opened at all; one that cannot be read is skipped, since only a
+ * public key would have counted.
  */
-function keysInFolder(folder: string): TrustedKey[] {
+function keysInFolder(folder: string, skipped: SkippedKeyFile[]): TrustedKey[] {
   let names: string[];
   try {
     names = fs.readdirSync(folder).sort();
   } catch (e) {
     throw new BluxError('file-unreadable', `cannot read folder: ${(e as Error).message}`, { file: folder, cause: e });
   }
+  const present = new Set(names);
   const keys: TrustedKey[] = [];
   for (const name of names) {
     if (!name.endsWith('.pem')) continue;
     const file = path.join(folder, name);
     if (!isFile(file)) continue;
-    if (name.endsWith('.pub.pem') || detectPemKind(readText(file)) === 'public') keys.push(trustedKeyFromFile(file));
+    if (name.endsWith('.pub.pem')) {
+      keys.push(trustedKeyFromFile(file));
+      continue;
+    }
+    if (present.has(name.slice(0, -'.pem'.length) + '.pub.pem')) continue;
+    let text: string;
+    try {
+      text = readText(file);
+    } catch (e) {
+      if (!(e instanceof BluxError)) throw e;
+      skipped.push({ file, error: e });
+      continue;
+    }
+    if (detectPemKind(text) === 'public') keys.push(trustedKeyFromPem(text, file));
   }
   return keys;
 }
 
 function trustedKeyFromFile(file: string): TrustedKey {
-  const publicKey = parsePublicKeyPem(readText(file), file);
+  return trustedKeyFromPem(readText(file), file);
+}
+
+function trustedKeyFromPem(text: string, file: string): TrustedKey {
+  const publicKey = parsePublicKeyPem(text, file);
   return {
     fingerprint: fingerprintOf(publicKey),
     publicKey,
