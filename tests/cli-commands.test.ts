@@ -149,6 +149,18 @@ describe('manifest safety', () => {
     expect(JSON.parse(fs.readFileSync(manifest, 'utf8')).signatures).toHaveLength(1);
   });
 
+  it('concurrent co-signers all end up in the manifest', async () => {
+    const keys = ['a', 'b', 'c', 'd', 'e'];
+    for (const k of keys) expect((await cli(['keygen', '--name', k, '--no-passphrase'])).code).toBe(0);
+    const art = file('app.bin', 'bytes');
+    expect((await cli(['sign', art, '-k', 'a'])).code).toBe(0);
+    const results = await Promise.all(keys.slice(1).map((k) => cli(['sign', art, '-k', k])));
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(fs.readFileSync(`${art}.blux-manifest.json`, 'utf8'));
+    expect(doc.signatures).toHaveLength(keys.length);
+    expect((await cli(['verify', `${art}.blux-manifest.json`, '--require-signers', String(keys.length)])).code).toBe(0);
+  });
+
   it('a co-signed manifest with one revoked signer fails with key-revoked', async () => {
     for (const k of ['a', 'b']) expect((await cli(['keygen', '--name', k, '--no-passphrase'])).code).toBe(0);
     const art = file('app.bin', 'bytes');

@@ -24,6 +24,7 @@ import { writeFileAtomic } from '../io/atomic-write.js';
 import { appendLedgerEntry } from '../store/ledger-file.js';
 import type { ConfigPaths } from '../store/paths.js';
 import { loadSigner } from '../store/keystore.js';
+import { withExclusiveLock } from '../store/file-lock.js';
 import { lexicalTraversalProblem } from '../verify/artifact-path.js';
 import { loadTrustContext, type TrustContext } from '../trust/context.js';
 import { checkSignatures } from '../verify/signers.js';
@@ -136,46 +137,55 @@ export async function signArtifact(artifactFile: string, options: SignOptions): 
   const artifact: ArtifactFacts = { path: relativePath, size, sha256 };
   const now = formatInstant(options.nowMillis ?? Date.now());
 
-  const found = await inspectExisting(manifestFile, artifact, format);
-  if (found.kind === 'other' && options.force !== true) {
-    throw new BluxError('manifest-exists', `a manifest already exists here and ${found.why}; use --force to replace it`, { file: manifestFile });
-  }
-
-  let document;
-  let action: SignResult['action'] = 'created';
-  let signers = 1;
-  if (format === '1.0') {
-    const body = newManifestV1Body(artifact, now, signer.fingerprint);
-    const signature = signer.sign(new TextEncoder().encode(canonicalFor('1.0', body)));
-    document = withSignatureV1(body, encodeBase64(signature));
-  } else {
-    const existing = found.kind === 'co-signable' ? found.manifest : null;
-    if (existing !== null) await requireIntactSignatures(manifestFile, existing, trust, options);
-    const body = existing !== null ? manifestV2Body(existing) : newManifestV2Body(artifact, now, options.metadata ?? new Map());
-    if (existing !== null && options.metadata !== undefined &&
-        canonicalFor('2.0', options.metadata) !== canonicalFor('2.0', existing.metadata)) {
-      throw new BluxError('invalid-argument',
-        'a co-signature covers the existing manifest body: --metadata must be omitted or equal the existing metadata', { file: manifestFile });
+  // Read-modify-write of the manifest under a lock, so concurrent co-signers
+  // never drop each other's signature. The lock file lives in the config
+  // folder (a release folder must not collect lock files that verify-batch
+  // would then list as unsigned), keyed by the manifest's absolute path.
+  const lockDir = path.join(options.paths.trustDir, 'locks');
+  await fs.mkdir(lockDir, { recursive: true });
+  const lockFile = path.join(lockDir, `manifest-${sha256Hex(path.resolve(manifestFile))}.lock`);
+  return withExclusiveLock(lockFile, async (): Promise<SignResult> => {
+    const found = await inspectExisting(manifestFile, artifact, format);
+    if (found.kind === 'other' && options.force !== true) {
+      throw new BluxError('manifest-exists', `a manifest already exists here and ${found.why}; use --force to replace it`, { file: manifestFile });
     }
-    const previous = existing?.signatures.map((s) => ({ keyFingerprint: s.keyFingerprint, signedAt: s.signedAt ?? now, signature: s.signature })) ?? [];
-    if (existing !== null && previous.some((s) => s.keyFingerprint === signer.fingerprint)) {
-      const manifestHash = sha256Hex(manifestHashText(existing), options);
-      return { manifestFile, format, action: 'already-signed', artifact, keyFingerprint: signer.fingerprint, manifestHash, signers: previous.length };
-    }
-    const signature = signer.sign(new TextEncoder().encode(canonicalFor('2.0', body)));
-    document = withSignaturesV2(body, [...previous, { keyFingerprint: signer.fingerprint, signedAt: now, signature: encodeBase64(signature) }]);
-    action = existing !== null ? 'co-signed' : 'created';
-    signers = previous.length + 1;
-  }
 
-  const manifestHash = sha256Hex(canonicalFor(format, document), options);
-  await writeFileAtomic(manifestFile, serializeManifestFile(document));
-  await appendLedgerEntry(options.paths.ledger, {
-    action: 'sign',
-    actor: signer.fingerprint,
-    payload_summary: `manifest:${path.basename(manifestFile)}`,
-    artifact_hash: sha256,
-    manifest_hash: manifestHash,
+    let document;
+    let action: SignResult['action'] = 'created';
+    let signers = 1;
+    if (format === '1.0') {
+      const body = newManifestV1Body(artifact, now, signer.fingerprint);
+      const signature = signer.sign(new TextEncoder().encode(canonicalFor('1.0', body)));
+      document = withSignatureV1(body, encodeBase64(signature));
+    } else {
+      const existing = found.kind === 'co-signable' ? found.manifest : null;
+      if (existing !== null) await requireIntactSignatures(manifestFile, existing, trust, options);
+      const body = existing !== null ? manifestV2Body(existing) : newManifestV2Body(artifact, now, options.metadata ?? new Map());
+      if (existing !== null && options.metadata !== undefined &&
+          canonicalFor('2.0', options.metadata) !== canonicalFor('2.0', existing.metadata)) {
+        throw new BluxError('invalid-argument',
+          'a co-signature covers the existing manifest body: --metadata must be omitted or equal the existing metadata', { file: manifestFile });
+      }
+      const previous = existing?.signatures.map((s) => ({ keyFingerprint: s.keyFingerprint, signedAt: s.signedAt ?? now, signature: s.signature })) ?? [];
+      if (existing !== null && previous.some((s) => s.keyFingerprint === signer.fingerprint)) {
+        const manifestHash = sha256Hex(manifestHashText(existing), options);
+        return { manifestFile, format, action: 'already-signed', artifact, keyFingerprint: signer.fingerprint, manifestHash, signers: previous.length };
+      }
+      const signature = signer.sign(new TextEncoder().encode(canonicalFor('2.0', body)));
+      document = withSignaturesV2(body, [...previous, { keyFingerprint: signer.fingerprint, signedAt: now, signature: encodeBase64(signature) }]);
+      action = existing !== null ? 'co-signed' : 'created';
+      signers = previous.length + 1;
+    }
+
+    const manifestHash = sha256Hex(canonicalFor(format, document), options);
+    await writeFileAtomic(manifestFile, serializeManifestFile(document));
+    await appendLedgerEntry(options.paths.ledger, {
+      action: 'sign',
+      actor: signer.fingerprint,
+      payload_summary: `manifest:${path.basename(manifestFile)}`,
+      artifact_hash: sha256,
+      manifest_hash: manifestHash,
+    });
+    return { manifestFile, format, action, artifact, keyFingerprint: signer.fingerprint, manifestHash, signers };
   });
-  return { manifestFile, format, action, artifact, keyFingerprint: signer.fingerprint, manifestHash, signers };
 }
