@@ -33,3 +33,13 @@ export function schemaVersionOf(value: JsonValue): string | undefined {
   const v = value.get('schema_version');
   return typeof v === 'string' ? v : undefined;
 }
+
+/** Does this parsed JSON look like a manifest (of any version)? Tells manifests from tokens without loading either module. */
+export function looksLikeManifest(value: JsonValue): boolean {
+  return value instanceof Map && (value.has('artifact_path') || value.has('artifact'));
+}
+
+/** Does this parsed JSON look like a capability token? */
+export function looksLikeToken(value: JsonValue): boolean {
+  return value instanceof Map && (value.has('token_type') || value.has('issuer'));
+}

@@ -40,10 +40,7 @@ export interface ManifestV2 extends ManifestCommon {
 }
 export type Manifest = ManifestV1 | ManifestV2;
 
-/** Does this parsed JSON look like a manifest (of any version)? Used to tell manifests from tokens. */
-export function looksLikeManifest(value: JsonValue): boolean {
-  return value instanceof Map && (value.has('artifact_path') || value.has('artifact'));
-}
+export { looksLikeManifest } from './document.js';
 
 /** Schema-checks a parsed document and returns its typed view. */
 export function readManifest(value: JsonValue): ReadOutcome<Manifest> {

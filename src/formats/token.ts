@@ -25,10 +25,7 @@ export interface CapabilityToken {
   readonly signature: string;
 }
 
-/** Does this parsed JSON look like a token? */
-export function looksLikeToken(value: JsonValue): boolean {
-  return value instanceof Map && (value.has('token_type') || value.has('issuer'));
-}
+export { looksLikeToken } from './document.js';
 
 export function readToken(value: JsonValue): ReadOutcome<CapabilityToken> {
   const checked = checkDocument('token-1.0', value);

@@ -4,12 +4,11 @@
  * as an `error` verdict so the CLI can print one line and exit 2.
  */
 import { BluxError } from '../errors.js';
-import { looksLikeManifest } from '../formats/manifest.js';
-import { looksLikeToken } from '../formats/token.js';
+import { looksLikeManifest, looksLikeToken } from '../formats/document.js';
 import { readJsonDocument } from '../io/read-document.js';
 import type { TrustContext } from '../trust/context.js';
-import { verifyManifestDocument, type ManifestVerifyOptions } from './manifest.js';
-import { verifyTokenDocument, type TokenVerifyOptions } from './token.js';
+import type { ManifestVerifyOptions } from './manifest.js';
+import type { TokenVerifyOptions } from './token.js';
 import type { Verdict } from './result.js';
 
 export type DocumentKind = 'manifest' | 'token' | 'auto';
@@ -33,7 +32,11 @@ export async function verifyFile(file: string, trust: TrustContext, options: Ver
   if (kind === null) {
     return { status: 'invalid', reason: 'malformed', file, kind: 'manifest', message: `${file}: neither a manifest nor a capability token` };
   }
-  return kind === 'manifest'
-    ? verifyManifestDocument(file, document, trust, options)
-    : verifyTokenDocument(file, document, trust, options);
+  // Loaded on demand: a one-shot `verify <token>` need not load the manifest code (RFC 8785, path checks), nor the reverse.
+  if (kind === 'manifest') {
+    const { verifyManifestDocument } = await import('./manifest.js');
+    return verifyManifestDocument(file, document, trust, options);
+  }
+  const { verifyTokenDocument } = await import('./token.js');
+  return verifyTokenDocument(file, document, trust, options);
 }
