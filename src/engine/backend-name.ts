@@ -8,7 +8,7 @@
 import { BluxError } from '../errors.js';
 import type { BackendName } from './types.js';
 
-export const BACKEND_NAMES: readonly BackendName[] = Object.freeze(['native', 'js'] as const);
+export const BACKEND_NAMES: readonly BackendName[] = Object.freeze(['native', 'js', 'wasm'] as const);
 
 const DEFAULT_BACKEND: BackendName = 'native';
 const BACKEND_ENV_VAR = 'BLUX_REG_BACKEND';

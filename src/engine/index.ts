@@ -12,6 +12,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { BluxError } from '../errors.js';
 import { createJsBackend } from './backends/js.js';
 import { createNativeBackend } from './backends/native.js';
+import { createWasmBackend } from './backends/wasm.js';
 import { resolveBackendName } from './backend-name.js';
 import type { Backend, BackendName, Ed25519VerifyItem } from './types.js';
 
@@ -23,6 +24,7 @@ export * from './parallel.js';
 const BACKEND_FACTORIES: Readonly<Record<BackendName, () => Backend>> = {
   native: createNativeBackend,
   js: createJsBackend,
+  wasm: createWasmBackend,
 };
 
 const backendCache = new Map<BackendName, Backend>();

@@ -6,7 +6,7 @@
  * much work as they have at once. Nothing here names a library.
  */
 
-export type BackendName = 'native' | 'js';
+export type BackendName = 'native' | 'js' | 'wasm';
 
 /** One Ed25519 check: does `signature` (R || S, 64 bytes) sign `message` under `publicKey` (32 bytes)? */
 export interface Ed25519VerifyItem {
