@@ -12,9 +12,11 @@
  * - §5.1.3 decoding a point: y must be < p, and x = 0 with x_0 = 1 is invalid;
  * - §5.1.7 verifying: S must satisfy 0 <= S < L, and A and R must decode.
  *
- * The rules form an ordered list (`PRECHECK_RULES`). Later rules (small-order
- * rejection on the decoded point, a cofactored equation) are added as new
- * entries with their own failure name; nothing else has to change.
+ * The rules form an ordered list (`PRECHECK_RULES`). They are the byte-level
+ * half of blux-reg's verdict rule ("strict, cofactored", docs/VERIFICATION.md):
+ * cheap enough to run in front of every library call. The half that needs the
+ * decoded points (on the curve, not of small order, the cofactored equation)
+ * is in rule.ts, and each backend meets it in its own way.
  */
 import type { Ed25519VerifyItem } from './types.js';
 
@@ -133,11 +135,16 @@ export function splitEd25519Item(item: Ed25519VerifyItem): Ed25519Parts | Ed2551
   };
 }
 
+/** The first rule of `PRECHECK_RULES` that already-split parts break, or `undefined`. */
+export function precheckEd25519Parts(parts: Ed25519Parts): Ed25519PrecheckFailure | undefined {
+  return PRECHECK_RULES.find((rule) => !rule.holds(parts))?.failure;
+}
+
 /** The first rule the item breaks, or `undefined` when it may go to the library. */
 export function precheckEd25519(item: Ed25519VerifyItem): Ed25519PrecheckFailure | undefined {
   const parts = splitEd25519Item(item);
   if (typeof parts === 'string') return parts;
-  return PRECHECK_RULES.find((rule) => !rule.holds(parts))?.failure;
+  return precheckEd25519Parts(parts);
 }
 
 export function passesEd25519Precheck(item: Ed25519VerifyItem): boolean {
