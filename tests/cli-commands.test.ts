@@ -33,7 +33,7 @@ describe('init, status, doctor', () => {
     expect(fs.existsSync(path.join(config, 'trust', 'tokens'))).toBe(true);
     expect((await cli(['keygen', '--name', 'a', '--no-passphrase'])).code).toBe(0);
     const status = await cli(['status', '--json']);
-    expect(status.json).toMatchObject({ keys: 1, revoked_keys: 0, revoked_tokens: 0, backend: 'native' });
+    expect(status.json).toMatchObject({ keys: 1, revoked_keys: 0, revoked_tokens: 0, backend: 'auto' });
     expect(status.json.ledger.head_hash).toMatch(/^[0-9a-f]{64}$/);
 
     const doctor = await cli(['doctor', '--json']);

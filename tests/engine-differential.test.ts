@@ -37,7 +37,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { BluxError } from '../src/errors.js';
 import {
-  BACKEND_NAMES,
+  BACKEND_CHOICES, BACKEND_NAMES,
   getBackend,
   resolveBackendName,
   sha256,
@@ -609,13 +609,13 @@ describe('backend selection', () => {
     expect(BACKEND_NAMES).toContain('js');
   });
 
-  it('explicit name > BLUX_REG_BACKEND > native', () => {
-    expect(resolveBackendName(undefined, {})).toBe('native');
+  it('explicit name > BLUX_REG_BACKEND > auto', () => {
+    expect(resolveBackendName(undefined, {})).toBe('auto');
     expect(resolveBackendName(undefined, { BLUX_REG_BACKEND: 'js' })).toBe('js');
     expect(resolveBackendName('native', { BLUX_REG_BACKEND: 'js' })).toBe('native');
     expect(resolveBackendName('js', {})).toBe('js');
     // Empty means "not given", for the variable and the argument alike.
-    expect(resolveBackendName(undefined, { BLUX_REG_BACKEND: '' })).toBe('native');
+    expect(resolveBackendName(undefined, { BLUX_REG_BACKEND: '' })).toBe('auto');
     expect(resolveBackendName('', { BLUX_REG_BACKEND: 'js' })).toBe('js');
   });
 
@@ -624,8 +624,8 @@ describe('backend selection', () => {
     expect(resolveBackendName()).toBe('js');
     expect(getBackend().name).toBe('js');
     delete process.env['BLUX_REG_BACKEND'];
-    expect(resolveBackendName()).toBe('native');
-    expect(getBackend().name).toBe('native');
+    expect(resolveBackendName()).toBe('auto');
+    expect(getBackend().name).toBe('auto');
   });
 
   it('an unknown name is an invalid-argument error, wherever it comes from', () => {
@@ -639,7 +639,7 @@ describe('backend selection', () => {
       expect(thrown).toBeInstanceOf(BluxError);
       expect(thrown).toMatchObject({
         code: 'invalid-argument',
-        message: `unknown backend "${name}" (expected ${BACKEND_NAMES.join(' or ')})`,
+        message: `unknown backend "${name}" (expected ${BACKEND_CHOICES.join(', ')})`,
       });
     };
     unknown(() => resolveBackendName('sodium', {}), 'sodium');

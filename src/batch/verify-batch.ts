@@ -16,14 +16,15 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { BluxError } from '../errors.js';
 import { resolveBackendName } from '../engine/backend-name.js';
-import { sha256Files, verifyEd25519Parallel, type FileToHash } from '../engine/index.js';
+import { sha256Files, verifyEd25519Parallel, type FileHashResult, type FileToHash } from '../engine/index.js';
 import type { Ed25519VerifyItem } from '../engine/types.js';
 import { readJsonDocument } from '../io/read-document.js';
 import type { TrustContext } from '../trust/context.js';
 import {
   checkArtifactDigest, isPrepared, judgeSigners, prepareManifest, signedBytes,
-  type ManifestVerdict, type PreparedManifest,
+  type ArtifactLocator, type ManifestVerdict, type PreparedManifest,
 } from '../verify/manifest.js';
+import { lexicalTraversalProblem, locateArtifact } from '../verify/artifact-path.js';
 import { finishSignatureChecks, planSignatureChecks, type SignaturePlan } from '../verify/signers.js';
 import { discover, type DiscoveredFile } from './discover.js';
 import {
@@ -84,6 +85,73 @@ interface ArtifactGroup {
   readonly early: { verdict: ManifestVerdict; manifest: string }[];
 }
 
+/**
+ * Digests as they arrive from the pool, for consumers that ask by path (the
+ * pairing, done meanwhile, decides who asks for what) or in arrival order.
+ */
+class DigestBoard {
+  readonly #done = new Map<string, FileHashResult>();
+  readonly #waiting = new Map<string, ((result: FileHashResult) => void)[]>();
+  readonly #arrivals: string[] = [];
+  #wake: (() => void) | null = null;
+  #error: unknown = null;
+
+  put(result: FileHashResult): void {
+    this.#done.set(result.path, result);
+    this.#arrivals.push(result.path);
+    for (const resolve of this.#waiting.get(result.path) ?? []) resolve(result);
+    this.#waiting.delete(result.path);
+    this.#wake?.();
+  }
+
+  fail(error: unknown): void {
+    this.#error ??= error;
+    this.#wake?.();
+    for (const [path] of this.#waiting) {
+      for (const resolve of this.#waiting.get(path) ?? []) resolve({ path, ok: false, code: 'file-unreadable', message: String(error) });
+    }
+    this.#waiting.clear();
+  }
+
+  get(path: string): Promise<FileHashResult> {
+    const done = this.#done.get(path);
+    if (done !== undefined) return Promise.resolve(done);
+    if (this.#error !== null) return Promise.reject(this.#error);
+    return new Promise((resolve) => {
+      const list = this.#waiting.get(path) ?? [];
+      list.push(resolve);
+      this.#waiting.set(path, list);
+    });
+  }
+
+  /** The items, each as soon as its digest is there: those already hashed first, then in arrival order. */
+  async *inArrivalOrder<T>(items: readonly T[], keyOf: (item: T) => string): AsyncGenerator<T> {
+    const byKey = new Map<string, T[]>();
+    for (const item of items) {
+      const list = byKey.get(keyOf(item)) ?? [];
+      list.push(item);
+      byKey.set(keyOf(item), list);
+    }
+    let cursor = 0;
+    while (byKey.size > 0) {
+      if (this.#error !== null) throw this.#error;
+      if (cursor < this.#arrivals.length) {
+        const key = this.#arrivals[cursor++]!;
+        const ready = byKey.get(key);
+        if (ready !== undefined) {
+          byKey.delete(key);
+          yield* ready;
+        }
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+      this.#wake = null;
+    }
+  }
+}
+
 function treeId(roots: readonly string[], displays: string[]): string {
   const hash = createHash('sha256');
   hash.update(JSON.stringify(roots));
@@ -132,8 +200,57 @@ export function verifyBatch(paths: readonly string[], options: VerifyBatchOption
       if (abort.signal.aborted) return;
     }
 
-    // Pair manifests with artifacts.
+    // Hash every artifact the walk found right away, on the pool, while this
+    // thread reads and pairs the manifests: hashing is most of the work, and
+    // it need not wait for the pairing. (Files no manifest names are hashed
+    // too; their digest is reported, and such files are rare in a release.)
     const artifactsByReal = new Map(found.files.filter((f) => f.kind === 'artifact').map((f) => [f.real, f]));
+    const speculative = [...artifactsByReal.values()].filter((f) => inShard(f.display, shard));
+    const digests = new DigestBoard();
+    const hashing: Promise<void>[] = [];
+    const progress = { filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 };
+    const startHashing = (files: FileToHash[]): void => {
+      if (files.length === 0) return;
+      const bytes = files.reduce((sum, f) => sum + f.size, 0);
+      progress.filesTotal += files.length;
+      progress.bytesTotal += bytes;
+      const run = (async () => {
+        const base = { filesDone: progress.filesDone, bytesDone: progress.bytesDone };
+        for await (const hash of sha256Files(files, {
+          backend,
+          signal: abort.signal,
+          ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
+          onProgress: (p) => {
+            progress.filesDone = base.filesDone + p.filesDone;
+            progress.bytesDone = base.bytesDone + p.bytesDone;
+            options.onProgress?.({ ...progress });
+          },
+        })) {
+          digests.put(hash);
+        }
+      })();
+      run.catch((e: unknown) => digests.fail(e));
+      hashing.push(run);
+    };
+    startHashing(speculative.map((f) => ({ path: f.real, size: f.size })));
+
+    // Pair manifests with artifacts. The walk already knows every file's real
+    // path, so an artifact is located by a lookup; only a name the walk did
+    // not see (a symlinked artifact, a file outside the walked folders) goes
+    // through the full check with realpath().
+    const realByAbs = new Map(found.files.map((f) => [f.abs, f.real]));
+    const locate: ArtifactLocator = async (manifestFile, artifactPath) => {
+      if (lexicalTraversalProblem(artifactPath) === null) {
+        const manifestReal = realByAbs.get(manifestFile);
+        if (manifestReal !== undefined) {
+          const candidate = path.join(path.dirname(manifestReal), ...artifactPath.split('/'));
+          // A real path has no symlink in it, so a candidate equal to one names exactly that file.
+          const known = artifactsByReal.get(candidate);
+          if (known !== undefined) return { ok: true, path: known.real, size: known.size };
+        }
+      }
+      return locateArtifact(manifestFile, artifactPath);
+    };
     const groups = new Map<string, ArtifactGroup>();
     const groupFor = (real: string, display: string, size: number): ArtifactGroup => {
       let group = groups.get(real);
@@ -149,7 +266,7 @@ export function verifyBatch(paths: readonly string[], options: VerifyBatchOption
       const slice = manifestFiles.slice(i, i + MANIFEST_CONCURRENCY);
       const prepared = await Promise.all(slice.map(async (m) => {
         try {
-          return { m, outcome: await prepareManifest(m.abs, await readJsonDocument(m.abs), { backend }) };
+          return { m, outcome: await prepareManifest(m.abs, await readJsonDocument(m.abs), { backend }, locate) };
         } catch (e) {
           const reason = e instanceof BluxError ? (e.code === 'malformed' ? 'malformed' : 'unreadable') : 'unreadable';
           return { m, outcome: null, error: { reason, message: e instanceof Error ? e.message : String(e) } };
@@ -180,31 +297,37 @@ export function verifyBatch(paths: readonly string[], options: VerifyBatchOption
         }
         if (abort.signal.aborted) return;
       }
+      // Let the pool's completions and new task dispatches through between slices.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
 
-    for (const artifact of artifactsByReal.values()) {
-      if (referenced.has(artifact.real) || !inShard(artifact.display, shard)) continue;
-      yield emit({ path: artifact.display, size: artifact.size, sha256: null, manifests: [], signers: [], verdict: 'unsigned', reason: 'unsigned', message: 'no manifest names this file' });
+    // Artifacts named by a manifest but not found by the walk (outside the walked folders, or through a link) are hashed now.
+    const hashedAlready = new Set(speculative.map((f) => f.real));
+    startHashing([...groups.values()].filter((g) => g.early.length === 0 && !hashedAlready.has(g.real)).map((g) => ({ path: g.real, size: g.size })));
+
+    for (const artifact of speculative) {
+      if (referenced.has(artifact.real)) continue;
+      const hash = await digests.get(artifact.real);
+      yield emit({
+        path: artifact.display, size: artifact.size, sha256: hash.ok ? hash.sha256 : null, manifests: [], signers: [],
+        verdict: 'unsigned', reason: 'unsigned', message: 'no manifest names this file',
+      });
       if (abort.signal.aborted) return;
     }
 
-    // Groups that already fail need no hashing.
-    const toHash: FileToHash[] = [];
+    // Groups that already fail need no digest.
+    const pendingGroups: ArtifactGroup[] = [];
     for (const group of groups.values()) {
       const early = group.early[0];
       if (early !== undefined) {
         yield emit(failed(group.display, group.manifestDisplays, early.verdict.reason, early.verdict.message, { size: group.size }));
         if (abort.signal.aborted) return;
       } else {
-        toHash.push({ path: group.real, size: group.size });
+        pendingGroups.push(group);
       }
     }
 
-    const bytesTotal = toHash.reduce((sum, f) => sum + f.size, 0);
-    const filesTotal = toHash.length;
-    options.onProgress?.({ filesDone: 0, filesTotal, bytesDone: 0, bytesTotal });
-
-    // Hash on every core; as artifacts complete, queue their signature checks and verify them in big batches.
+    // As digests arrive, queue the artifacts' signature checks and verify them in big batches.
     interface Pending { group: ArtifactGroup; digest: string; plans: SignaturePlan[] }
     let queue: Pending[] = [];
     let queuedItems = 0;
@@ -234,16 +357,9 @@ export function verifyBatch(paths: readonly string[], options: VerifyBatchOption
       }
     };
 
-    const groupsByReal = groups;
-    const hashed = sha256Files(toHash, {
-      backend,
-      signal: abort.signal,
-      ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
-      onProgress: (p) => options.onProgress?.({ filesDone: p.filesDone, filesTotal, bytesDone: p.bytesDone, bytesTotal }),
-    });
     try {
-      for await (const hash of hashed) {
-        const group = groupsByReal.get(hash.path)!;
+      for await (const group of digests.inArrivalOrder(pendingGroups, (g) => g.real)) {
+        const hash = await digests.get(group.real);
         if (!hash.ok) {
           yield emit(failed(group.display, group.manifestDisplays, 'artifact-unreadable', hash.message, { size: group.size }));
         } else {
@@ -262,6 +378,9 @@ export function verifyBatch(paths: readonly string[], options: VerifyBatchOption
     } catch (e) {
       if (!abort.signal.aborted) throw e;
       return;
+    } finally {
+      // Stopped early or failed: hashing still running ends with the abort.
+      if (abort.signal.aborted) await Promise.allSettled(hashing);
     }
     if (queue.length > 0) yield* flush();
   }

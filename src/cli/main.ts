@@ -34,7 +34,7 @@ export function buildProgram(): Command {
     .version(version)
     .description('Local-first trust kernel: Ed25519 keys, signed artifact manifests, capability tokens, revocations and a hash-chained ledger.\nExit codes: 0 ok, 1 verification failed, 2 usage or input error.')
     .option('--config-dir <dir>', 'config folder (default $BLUX_REG_CONFIG_DIR or ~/.config/blux-reg)')
-    .addOption(new Option('--backend <name>', 'crypto backend (default $BLUX_REG_BACKEND or native)').choices(['native', 'js', 'wasm']))
+    .addOption(new Option('--backend <name>', 'crypto backend: auto picks the fastest per primitive and batch size (default $BLUX_REG_BACKEND or auto)').choices(['auto', 'native', 'wasm', 'js']))
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 

@@ -13,18 +13,20 @@ import { BluxError } from '../errors.js';
 import { createJsBackend } from './backends/js.js';
 import { createNativeBackend } from './backends/native.js';
 import { createWasmBackend } from './backends/wasm.js';
+import { createAutoBackend } from './backends/auto.js';
 import { resolveBackendName } from './backend-name.js';
 import type { Backend, BackendName, Ed25519VerifyItem } from './types.js';
 
 export type { Backend, BackendName, Ed25519VerifyItem, Sha256Hasher } from './types.js';
 
-export { BACKEND_NAMES, resolveBackendName } from './backend-name.js';
+export { BACKEND_CHOICES, BACKEND_NAMES, resolveBackendName } from './backend-name.js';
 export * from './parallel.js';
 
 const BACKEND_FACTORIES: Readonly<Record<BackendName, () => Backend>> = {
   native: createNativeBackend,
   js: createJsBackend,
   wasm: createWasmBackend,
+  auto: () => createAutoBackend((name) => getBackend(name)),
 };
 
 const backendCache = new Map<BackendName, Backend>();

@@ -6,7 +6,8 @@
  * much work as they have at once. Nothing here names a library.
  */
 
-export type BackendName = 'native' | 'js' | 'wasm';
+/** The concrete backends, plus `auto`: per primitive and batch size, the fastest of them. */
+export type BackendName = 'native' | 'js' | 'wasm' | 'auto';
 
 /** One Ed25519 check: does `signature` (R || S, 64 bytes) sign `message` under `publicKey` (32 bytes)? */
 export interface Ed25519VerifyItem {

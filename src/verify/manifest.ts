@@ -17,7 +17,7 @@ import { manifestHashText, manifestSignedText, readManifest, type Manifest } fro
 import { decodeBase64Strict } from '../formats/base64.js';
 import { sha256File, sha256Hex, type EngineOptions } from '../engine/index.js';
 import type { TrustContext } from '../trust/context.js';
-import { locateArtifact } from './artifact-path.js';
+import { locateArtifact, type ArtifactLocation } from './artifact-path.js';
 import { checkSignatures, decideSigners, ED25519_SIGNATURE_BYTES, type SignatureCheck } from './signers.js';
 import type { Verdict } from './result.js';
 
@@ -53,8 +53,16 @@ export interface PreparedManifest {
   readonly details: Details;
 }
 
+/** Finds a manifest's artifact (see artifact-path.ts); verify-batch passes one that consults its discovery first. */
+export type ArtifactLocator = (manifestFile: string, artifactPath: string) => Promise<ArtifactLocation>;
+
 /** Step 1: everything that needs no hashing. Returns a final verdict when a check already fails. */
-export async function prepareManifest(file: string, document: JsonValue, engine: EngineOptions = {}): Promise<PreparedManifest | ManifestVerdict> {
+export async function prepareManifest(
+  file: string,
+  document: JsonValue,
+  engine: EngineOptions = {},
+  locate: ArtifactLocator = locateArtifact,
+): Promise<PreparedManifest | ManifestVerdict> {
   const read = readManifest(document);
   if (!read.ok) return manifestVerdict(file, 'invalid', 'malformed', read.problem);
   const manifest = read.value;
@@ -74,7 +82,7 @@ export async function prepareManifest(file: string, document: JsonValue, engine:
     return manifestVerdict(file, 'invalid', 'malformed-signature', `signature by ${malformed.keyFingerprint} is not canonical base64 of 64 bytes`, base);
   }
 
-  const location = await locateArtifact(file, manifest.artifactPath);
+  const location = await locate(file, manifest.artifactPath);
   if (!location.ok) {
     return manifestVerdict(file, location.reason === 'artifact-unreadable' ? 'error' : 'invalid', location.reason, location.message, base);
   }

@@ -106,7 +106,10 @@ export function registerSystemCommands(program: Command, run: Run): void {
           add(`backend ${name}`, false, e instanceof Error ? e.message : String(e));
         }
       }
-      add('selected backend', true, `${ctx.backend} for sha256 and ed25519 (--backend or BLUX_REG_BACKEND to change)`);
+      const perPrimitive = ctx.backend === 'auto'
+        ? 'auto: sha256 native; ed25519 native below 256 signatures per batch, wasm from 1,024 (from 256 when keys repeat)'
+        : `${ctx.backend} for sha256 and ed25519`;
+      add('selected backend', true, `${perPrimitive} (--backend or BLUX_REG_BACKEND to change)`);
 
       // Writable without creating anything: doctor only looks. The nearest existing folder must accept new files.
       let probe = ctx.paths.trustDir;

@@ -1,0 +1,49 @@
+/**
+ * The `auto` backend (the default): for each primitive and batch size, the
+ * backend that measured fastest on this machine kind (bench/RESULTS.md,
+ * "Which backend auto picks"). Every backend gives the same verdict on every
+ * input (docs/VERIFICATION.md), so the choice changes speed only.
+ *
+ * - SHA-256: native (node:crypto uses SHA-NI: ~1.7 GB/s per core, 6x the
+ *   WebAssembly and pure-JS hashes).
+ * - Ed25519, small batches: native (libsodium verifies one signature at a
+ *   time, ~15k/s per core; a multi-scalar multiplication only pays off with
+ *   enough terms).
+ * - Ed25519, large batches: wasm (one multi-scalar multiplication for the whole
+ *   batch, terms of a repeated key merged): from 1,024 signatures it beats
+ *   libsodium per core even with all keys distinct, and from 256 when keys
+ *   repeat (release sets and ledgers repeat a few signers thousands of times).
+ */
+import type { Backend, Ed25519VerifyItem } from '../types.js';
+
+/** From this many signatures the batch verifier wins whatever the keys. */
+export const AUTO_WASM_MIN_BATCH = 1024;
+/** From this many signatures it wins when keys repeat (at most one distinct key per REPEAT_FACTOR signatures). */
+export const AUTO_WASM_MIN_REPEATED_BATCH = 256;
+const REPEAT_FACTOR = 4;
+
+/** Which Ed25519 backend `auto` uses for this batch. */
+export function ed25519BackendFor(items: readonly Ed25519VerifyItem[]): 'native' | 'wasm' {
+  if (items.length >= AUTO_WASM_MIN_BATCH) return 'wasm';
+  if (items.length < AUTO_WASM_MIN_REPEATED_BATCH) return 'native';
+  const distinct = new Set<string>();
+  const limit = items.length / REPEAT_FACTOR;
+  for (const item of items) {
+    // The pre-check refuses anything but 32-byte keys later; here only distinctness matters.
+    distinct.add(Buffer.from(item.publicKey.buffer, item.publicKey.byteOffset, item.publicKey.byteLength).toString('latin1'));
+    if (distinct.size > limit) return 'native';
+  }
+  return 'wasm';
+}
+
+export function createAutoBackend(get: (name: 'native' | 'wasm') => Backend): Backend {
+  // SHA-256 always native: resolved once.
+  const native = get('native');
+  return {
+    name: 'auto',
+    sha256: (data) => native.sha256(data),
+    sha256Many: (items) => native.sha256Many(items),
+    createSha256: () => native.createSha256(),
+    verifyEd25519Batch: (items) => get(ed25519BackendFor(items)).verifyEd25519Batch(items),
+  };
+}
