@@ -195,11 +195,11 @@ function createCofactoredCheck(sodium: SodiumEd25519) {
   };
 }
 
-export function createNativeBackend(): Backend {
+/** libsodium-backed Ed25519 under the rule: pre-check, libsodium, cofactored re-check of its rejections. */
+function createEd25519Verifier(): (item: Ed25519VerifyItem) => boolean {
   const sodium = loadSodium();
   const cofactoredCheck = createCofactoredCheck(sodium);
-
-  function verifyOne(item: Ed25519VerifyItem): boolean {
+  return function verifyOne(item: Ed25519VerifyItem): boolean {
     // The pre-check comes first and also guarantees the lengths: libsodium
     // itself would accept a signature longer than 64 bytes by reading its
     // first 64. sodium-native takes any typed array and passes its
@@ -215,13 +215,22 @@ export function createNativeBackend(): Backend {
       // A verdict, never an exception, for any crypto input.
       return false;
     }
-  }
+  };
+}
 
+export function createNativeBackend(): Backend {
+  // libsodium is loaded on the first signature check, not with the backend:
+  // hashing (all a verify-batch worker does for most of a run) needs only
+  // node:crypto, and loading the addon costs ~20 ms per thread.
+  let verifyOne: ((item: Ed25519VerifyItem) => boolean) | undefined;
   return {
     name: 'native',
     sha256,
     sha256Many: (items) => items.map(sha256),
     createSha256: () => new NodeSha256Hasher(),
-    verifyEd25519Batch: async (items) => items.map(verifyOne),
+    verifyEd25519Batch: async (items) => {
+      verifyOne ??= createEd25519Verifier();
+      return items.map(verifyOne);
+    },
   };
 }
