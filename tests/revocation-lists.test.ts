@@ -337,3 +337,29 @@ describe('concurrent revokes from several processes', () => {
     expect(loadTokenRevocations(file).size).toBe(50);
   });
 });
+
+describe('the fast path for canonical token revocation lines', () => {
+  it('reads canonical lines and the strict path gives the same records; odd lines still go through the strict checks', async () => {
+    const { loadTokenRevocations: load } = await import('../src/store/revocation-lists.js');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'blux-rev-fast-'));
+    try {
+      const file = path.join(dir, 'token_revocations.jsonl');
+      const canonical = '{"reason":"caf\\u00e9 \\"quoted\\"","revoked_at":"2026-01-20T14:25:32+00:00","revoker":"sec","schema_version":"1.0","token_hash":"' + 'a'.repeat(64) + '"}';
+      // Same record, keys in another order and with spaces: not canonical, read by the strict parser.
+      const loose = '{"token_hash": "' + 'b'.repeat(64) + '", "schema_version": "1.0", "revoker": "sec", "revoked_at": "2026-01-20T14:25:32+00:00", "reason": "café \\"quoted\\""}';
+      fs.writeFileSync(file, `${canonical}\n${loose}\n`);
+      const records = load(file);
+      expect(records.get('a'.repeat(64))).toEqual({ schema_version: '1.0', token_hash: 'a'.repeat(64), revoked_at: '2026-01-20T14:25:32+00:00', reason: 'café "quoted"', revoker: 'sec' });
+      expect(records.get('b'.repeat(64))).toEqual({ ...records.get('a'.repeat(64)), token_hash: 'b'.repeat(64) });
+
+      // An invalid escape in a line shaped like a canonical one is still refused, naming the line.
+      fs.writeFileSync(file, `${canonical}\n${canonical.replace('caf\\u00e9', 'caf\\x')}\n`);
+      expect(() => load(file)).toThrow(/line 2/);
+      // A duplicate key never takes the fast path.
+      fs.writeFileSync(file, canonical.replace('{"reason":"caf', '{"reason":"x","reason":"caf') + '\n');
+      expect(() => load(file)).toThrow(/duplicate key/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
