@@ -11,10 +11,11 @@
  * buffers around forever; the next call starts them again.
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 
 import { BluxError } from '../errors.js';
 
@@ -30,7 +31,69 @@ export interface EnginePoolInfo {
   readonly threadIds: readonly number[];
 }
 
-let currentPool: { pool: Piscina; jobs: number } | undefined;
+type RunOptions = NonNullable<Parameters<Piscina['run']>[1]>;
+
+/**
+ * piscina is loaded with the first pool, not with the engine: importing it
+ * takes ~20 ms, which one-shot commands that never use the pool (verifying
+ * one token) should not pay.
+ */
+function loadPiscina(): typeof Piscina {
+  const require = createRequire(import.meta.url);
+  return (require('piscina') as typeof import('piscina')).Piscina;
+}
+
+/**
+ * A piscina pool that knows which of its tasks are still running, so that it
+ * is closed only once they are done. piscina's own close() can stop a thread
+ * whose reply is on its way (it then throws "Unexpected message from
+ * Worker" from an event); a task left running is normal here (an aborted
+ * run, or a caller that stopped iterating), so we wait for those first.
+ */
+class EnginePool {
+  readonly #piscina: Piscina;
+  readonly #running = new Set<Promise<unknown>>();
+
+  constructor(
+    readonly jobs: number,
+    filename: string,
+  ) {
+    const PiscinaPool = loadPiscina();
+    this.#piscina = new PiscinaPool({
+      filename,
+      minThreads: 0,
+      maxThreads: jobs,
+      idleTimeout: IDLE_TIMEOUT_MS,
+      // Our tasks are the only users of these threads; no timing histograms needed.
+      recordTiming: false,
+    });
+  }
+
+  /** Runs the worker task named `options.name` (an export of worker.ts). */
+  run(task: unknown, options: RunOptions & { name: string }): Promise<unknown> {
+    const result = this.#piscina.run(task, options);
+    this.#running.add(result);
+    const forget = (): void => {
+      this.#running.delete(result);
+    };
+    result.then(forget, forget);
+    return result;
+  }
+
+  /** Threads started or starting. */
+  get threadIds(): number[] {
+    return this.#piscina.threads.map((worker) => worker.threadId);
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#running]);
+    await this.#piscina.close();
+  }
+}
+
+export type { EnginePool };
+
+let currentPool: EnginePool | undefined;
 let poolsCreated = 0;
 /** Pools being closed (replaced by one of another size, or by closeEnginePool). */
 const closingPools = new Set<Promise<void>>();
@@ -63,25 +126,17 @@ export function checkJobs(jobs: number): void {
   }
 }
 
-function createPool(jobs: number): Piscina {
+function createPool(jobs: number): EnginePool {
   const filename = workerFilePath();
   if (!existsSync(filename)) {
     throw new BluxError('internal', `the engine worker ${filename} is missing (run npm run build)`);
   }
   poolsCreated += 1;
-  return new Piscina({
-    filename,
-    minThreads: 0,
-    maxThreads: jobs,
-    idleTimeout: IDLE_TIMEOUT_MS,
-    // Our tasks are the only users of these threads; no timing histograms needed.
-    recordTiming: false,
-  });
+  return new EnginePool(jobs, filename);
 }
 
-function retire(pool: Piscina): void {
-  // close() lets tasks already handed to the old pool finish (another call may
-  // still be using it); it is awaited by closeEnginePool.
+function retire(pool: EnginePool): void {
+  // Another call may still be using the old pool: its tasks finish first.
   const closing = pool.close().catch(() => undefined);
   closingPools.add(closing);
   void closing.finally(() => closingPools.delete(closing));
@@ -91,22 +146,30 @@ function retire(pool: Piscina): void {
  * The shared pool with `jobs` threads (default: `availableParallelism()`),
  * created on first use. Asking for another size replaces the pool.
  */
-export function getEnginePool(jobs: number = defaultJobs()): Piscina {
+export function getEnginePool(jobs: number = defaultJobs()): EnginePool {
   checkJobs(jobs);
-  if (currentPool !== undefined && currentPool.jobs === jobs) return currentPool.pool;
-  if (currentPool !== undefined) retire(currentPool.pool);
-  const pool = createPool(jobs);
-  currentPool = { pool, jobs };
-  return pool;
+  if (currentPool !== undefined && currentPool.jobs === jobs) return currentPool;
+  if (currentPool !== undefined) retire(currentPool);
+  currentPool = createPool(jobs);
+  return currentPool;
 }
 
-/** Stops the pool's threads (after their current tasks). The next parallel call creates a new pool. */
+/** Stops the pool's threads once their tasks are done. The next parallel call creates a new pool. */
 export async function closeEnginePool(): Promise<void> {
   if (currentPool !== undefined) {
-    retire(currentPool.pool);
+    retire(currentPool);
     currentPool = undefined;
   }
   await Promise.all(closingPools);
+}
+
+/**
+ * True when a call with `jobs` would find threads already running: no pool
+ * to create, no thread start-up to wait for (~100 ms here, mostly loading the
+ * worker's modules and the backend).
+ */
+export function isEnginePoolWarm(jobs: number = defaultJobs()): boolean {
+  return currentPool !== undefined && currentPool.jobs === jobs && currentPool.threadIds.length > 0;
 }
 
 /** The live pool's size, generation and threads, or undefined when there is none. */
@@ -115,6 +178,6 @@ export function enginePoolInfo(): EnginePoolInfo | undefined {
   return {
     jobs: currentPool.jobs,
     generation: poolsCreated,
-    threadIds: currentPool.pool.threads.map((worker) => worker.threadId),
+    threadIds: currentPool.threadIds,
   };
 }

@@ -15,12 +15,25 @@
  */
 import { Buffer } from 'node:buffer';
 import { closeSync, openSync, readSync } from 'node:fs';
-
-import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { createRequire } from 'node:module';
 
 import { BluxError } from '../errors.js';
 import { getBackend } from './index.js';
 import type { BackendName, Ed25519VerifyItem } from './types.js';
+
+type PiscinaExports = typeof import('piscina');
+
+let piscinaExports: PiscinaExports | undefined;
+
+/**
+ * piscina's `move` and symbols, loaded by a worker's first task: the main
+ * thread imports this module too (for the wire formats) and should not load
+ * piscina just for that (see pool.ts).
+ */
+function piscinaApi(): PiscinaExports {
+  piscinaExports ??= createRequire(import.meta.url)('piscina') as PiscinaExports;
+  return piscinaExports;
+}
 
 const SHA256_LENGTH = 32;
 const PUBLIC_KEY_LENGTH = 32;
@@ -174,14 +187,8 @@ export function hashFiles(task: HashFilesTask): unknown {
 
   const reply: HashFilesReply = { packed, failures };
   // Transfer `packed` back instead of cloning it; the failures list is small and cloned.
-  return move({
-    get [transferableSymbol]() {
-      return packed;
-    },
-    get [valueSymbol]() {
-      return reply;
-    },
-  });
+  const api = piscinaApi();
+  return api.move({ [api.transferableSymbol]: packed, [api.valueSymbol]: reply });
 }
 
 // ---------------------------------------------------------------------------
@@ -257,5 +264,5 @@ export interface VerifyEd25519Task {
 /** Worker task: one verdict byte (1 valid, 0 not) per item, transferred back. */
 export async function verifyEd25519(task: VerifyEd25519Task): Promise<unknown> {
   const verdicts = await getBackend(task.backend).verifyEd25519Batch(unpackEd25519Batch(task.batch));
-  return move(Uint8Array.from(verdicts, (valid) => (valid ? 1 : 0)));
+  return piscinaApi().move(Uint8Array.from(verdicts, (valid) => (valid ? 1 : 0)));
 }
