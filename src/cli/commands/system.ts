@@ -107,7 +107,7 @@ export function registerSystemCommands(program: Command, run: Run): void {
         }
       }
       const perPrimitive = ctx.backend === 'auto'
-        ? 'auto: sha256 native; ed25519 native below 256 signatures per batch, wasm from 1,024 (from 256 when keys repeat)'
+        ? 'auto: sha256 native; ed25519 native for small batches, wasm from 256 signatures per batch (from 64 when keys repeat)'
         : `${ctx.backend} for sha256 and ed25519`;
       add('selected backend', true, `${perPrimitive} (--backend or BLUX_REG_BACKEND to change)`);
 

@@ -10,16 +10,21 @@
  *   time, ~15k/s per core; a multi-scalar multiplication only pays off with
  *   enough terms).
  * - Ed25519, large batches: wasm (one multi-scalar multiplication for the whole
- *   batch, terms of a repeated key merged): from 1,024 signatures it beats
- *   libsodium per core even with all keys distinct, and from 256 when keys
+ *   batch, terms of a repeated key merged): from 256 signatures it beats
+ *   libsodium per core even with all keys distinct, and from 64 when keys
  *   repeat (release sets and ledgers repeat a few signers thousands of times).
  */
 import type { Backend, Ed25519VerifyItem } from '../types.js';
 
-/** From this many signatures the batch verifier wins whatever the keys. */
-export const AUTO_WASM_MIN_BATCH = 1024;
-/** From this many signatures it wins when keys repeat (at most one distinct key per REPEAT_FACTOR signatures). */
-export const AUTO_WASM_MIN_REPEATED_BATCH = 256;
+/**
+ * From this many signatures the batch verifier wins whatever the keys:
+ * bench/wasm-ed25519.mjs, one thread, quiet machine (bench/RESULTS.md):
+ * 1.08x libsodium at 64 distinct keys (0.79-0.95x under load), 1.33x at 256,
+ * 1.52x at 1,024. 256 keeps a margin for a loaded machine.
+ */
+export const AUTO_WASM_MIN_BATCH = 256;
+/** From this many it wins when keys repeat (at most one distinct key per REPEAT_FACTOR signatures): 1.82x at 64 with 16 keys. */
+export const AUTO_WASM_MIN_REPEATED_BATCH = 64;
 const REPEAT_FACTOR = 4;
 
 /** Which Ed25519 backend `auto` uses for this batch. */
