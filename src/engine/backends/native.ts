@@ -31,12 +31,13 @@
  * the re-check below, built from libsodium's group operations, costs
  * ~0.25 ms. Valid signatures pay nothing either way.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 
 import { BluxError } from '../../errors.js';
 import { ED25519_ENCODING_LENGTH, precheckEd25519Parts, splitEd25519Item, type Ed25519Parts } from '../precheck.js';
-import type { Backend, Ed25519VerifyItem, Sha256Hasher } from '../types.js';
+import type { Backend, Ed25519VerifyItem } from '../types.js';
+import { NodeSha256Hasher, nodeSha256 } from './node-sha256.js';
 
 /**
  * The part of sodium-native this backend uses (the package ships no types).
@@ -70,36 +71,7 @@ function loadSodium(): SodiumEd25519 {
   }
 }
 
-/**
- * A Buffer is a Uint8Array already; returning a plain Uint8Array view of it
- * (no copy) keeps both backends' results of one type, so deep equality in
- * callers and tests does not depend on the backend.
- */
-function asPlainBytes(buffer: Buffer): Uint8Array {
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-}
-
-class NodeSha256Hasher implements Sha256Hasher {
-  readonly #hash: Hash = createHash('sha256');
-  #finished = false;
-
-  update(chunk: Uint8Array): Sha256Hasher {
-    if (this.#finished) throw new BluxError('internal', 'SHA-256 hasher used after digest()');
-    // node:crypto consumes the chunk before returning, so callers may reuse the buffer.
-    this.#hash.update(chunk);
-    return this;
-  }
-
-  digest(): Uint8Array {
-    if (this.#finished) throw new BluxError('internal', 'SHA-256 hasher used after digest()');
-    this.#finished = true;
-    return asPlainBytes(this.#hash.digest());
-  }
-}
-
-function sha256(data: Uint8Array): Uint8Array {
-  return asPlainBytes(createHash('sha256').update(data).digest());
-}
+const sha256 = nodeSha256;
 
 /** The canonical encoding of the identity point (x = 0, y = 1). */
 const IDENTITY_ENCODING = Uint8Array.from({ length: ED25519_ENCODING_LENGTH }, (_, i) => (i === 0 ? 1 : 0));

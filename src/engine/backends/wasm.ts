@@ -24,13 +24,14 @@
  * The module is compiled and instantiated once per thread (each worker of the
  * engine pool gets its own through getBackend).
  */
-import { createHash, getRandomValues, type Hash } from 'node:crypto';
+import { createHash, getRandomValues } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { BluxError } from '../../errors.js';
 import { passesEd25519Precheck } from '../precheck.js';
-import type { Backend, Ed25519VerifyItem, Sha256Hasher } from '../types.js';
+import type { Backend, Ed25519VerifyItem } from '../types.js';
+import { NodeSha256Hasher, nodeSha256 } from './node-sha256.js';
 
 /**
  * The part of the WebAssembly JS API used here: the project compiles with
@@ -262,33 +263,11 @@ class WasmEd25519Verifier {
 }
 
 /**
- * SHA-256 from node:crypto for now; the hash-wasm package takes this over in
- * the next step (issue 4: "the wasm backend = this module for Ed25519 +
- * hash-wasm for SHA-256"). Not the native backend's functions: creating that
- * backend loads sodium-native, which this backend does not otherwise need.
+ * SHA-256 from node:crypto for now (node-sha256.ts, which loads no addon);
+ * the hash-wasm package takes this over in a next step (issue 4: "the wasm
+ * backend = this module for Ed25519 + hash-wasm for SHA-256").
  */
-const asPlainBytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-
-function sha256(data: Uint8Array): Uint8Array {
-  return asPlainBytes(createHash('sha256').update(data).digest());
-}
-
-class NodeSha256Hasher implements Sha256Hasher {
-  readonly #hash: Hash = createHash('sha256');
-  #finished = false;
-
-  update(chunk: Uint8Array): Sha256Hasher {
-    if (this.#finished) throw new BluxError('internal', 'SHA-256 hasher used after digest()');
-    this.#hash.update(chunk);
-    return this;
-  }
-
-  digest(): Uint8Array {
-    if (this.#finished) throw new BluxError('internal', 'SHA-256 hasher used after digest()');
-    this.#finished = true;
-    return asPlainBytes(this.#hash.digest());
-  }
-}
+const sha256 = nodeSha256;
 
 export function createWasmBackend(): Backend {
   const verifier = new WasmEd25519Verifier();
