@@ -78,6 +78,27 @@ describe('ledger commands', () => {
   });
 });
 
+describe('revocations and the ledger stay in step', () => {
+  it('a revocation the ledger cannot record is not made: exit 2, list unchanged; after repair it goes through', async () => {
+    expect((await cli(['keygen', '--name', 'k', '--no-passphrase'])).code).toBe(0);
+    const ledger = path.join(config, 'trust', 'ledger.jsonl');
+    fs.appendFileSync(ledger, '{"torn":');
+    const hash = 'c'.repeat(64);
+    const refused = await cli(['revoke', hash, '--reason', 'r', '--revoker', 'ops']);
+    expect(refused.code).toBe(2);
+    expect(fs.existsSync(path.join(config, 'trust', 'token_revocations.jsonl'))).toBe(false);
+    expect((await cli(['key', 'revoke', 'k', '--reason', 'r', '--revoker', 'ops'])).code).toBe(2);
+    expect(fs.existsSync(path.join(config, 'trust', 'key_revocations.jsonl'))).toBe(false);
+
+    expect((await cli(['audit', 'repair'])).code).toBe(0);
+    expect((await cli(['revoke', hash, '--reason', 'r', '--revoker', 'ops'])).code).toBe(0);
+    expect((await cli(['key', 'revoke', 'k', '--reason', 'r', '--revoker', 'ops'])).code).toBe(0);
+    const actions = (await cli(['audit', 'tail', '-n', '2', '--json'])).json.map((e: { action: string }) => e.action);
+    expect(actions).toEqual(['token-revoke', 'key-revoke']);
+    expect((await cli(['status', '--json'])).json).toMatchObject({ revoked_tokens: 1, revoked_keys: 1 });
+  });
+});
+
 describe('key lifecycle', () => {
   it('export, import (file and --stdin), change-passphrase, rotate', async () => {
     expect((await cli(['keygen', '--name', 'rel', '--no-passphrase'])).code).toBe(0);

@@ -8,7 +8,7 @@ import { formatInstant } from '../formats/time.js';
 import { appendLedgerEntry } from '../store/ledger-file.js';
 import { archiveKey, generateKey, getKey, type KeyInfo } from '../store/keystore.js';
 import type { ConfigPaths } from '../store/paths.js';
-import { appendKeyRevocation } from '../store/revocation-lists.js';
+import { appendKeyRevocation, loadKeyRevocations } from '../store/revocation-lists.js';
 
 export async function createKey(
   paths: ConfigPaths,
@@ -29,6 +29,14 @@ export interface RevokeKeyOptions {
 
 export async function revokeKey(paths: ConfigPaths, name: string, options: RevokeKeyOptions): Promise<{ key: KeyInfo; added: boolean }> {
   const key = getKey(paths.keysDir, name);
+  if (loadKeyRevocations(paths.keyRevocations).has(key.fingerprint)) return { key, added: false };
+  // The ledger entry first: if the ledger cannot take it, nothing changes (see tokens/revoke.ts).
+  await appendLedgerEntry(paths.ledger, {
+    action: 'key-revoke',
+    actor: options.revoker,
+    payload_summary: `key:${name}`,
+    extra: { fingerprint: key.fingerprint, reason: options.reason },
+  });
   const added = await appendKeyRevocation(paths.keyRevocations, {
     schema_version: '1.0',
     fingerprint: key.fingerprint,
@@ -37,14 +45,6 @@ export async function revokeKey(paths: ConfigPaths, name: string, options: Revok
     revoker: options.revoker,
     ...(options.replacedBy !== undefined ? { replaced_by: options.replacedBy } : {}),
   });
-  if (added) {
-    await appendLedgerEntry(paths.ledger, {
-      action: 'key-revoke',
-      actor: options.revoker,
-      payload_summary: `key:${name}`,
-      extra: { fingerprint: key.fingerprint, reason: options.reason },
-    });
-  }
   return { key, added };
 }
 

@@ -6,7 +6,7 @@ import { BluxError } from '../errors.js';
 import { formatInstant } from '../formats/time.js';
 import { appendLedgerEntry } from '../store/ledger-file.js';
 import type { ConfigPaths } from '../store/paths.js';
-import { appendTokenRevocation } from '../store/revocation-lists.js';
+import { appendTokenRevocation, loadTokenRevocations } from '../store/revocation-lists.js';
 
 export const TOKEN_HASH_PATTERN = /^[0-9a-f]{64}$/;
 
@@ -23,6 +23,16 @@ export async function revokeToken(options: RevokeTokenOptions): Promise<{ added:
   if (!TOKEN_HASH_PATTERN.test(tokenHash)) {
     throw new BluxError('invalid-argument', `token hash must be 64 hex characters (see \`blux-reg hash TOKEN\`), got ${JSON.stringify(options.tokenHash)}`);
   }
+  if (loadTokenRevocations(options.paths.tokenRevocations).has(tokenHash)) return { added: false, tokenHash };
+  // The ledger entry first: if the ledger cannot take it (torn, corrupt, not
+  // writable) nothing changes, instead of a revocation the ledger never saw.
+  // Two revokers racing may both record it; the list keeps one line.
+  await appendLedgerEntry(options.paths.ledger, {
+    action: 'token-revoke',
+    actor: options.revoker,
+    payload_summary: `token:${tokenHash}`,
+    extra: { reason: options.reason, token_hash: tokenHash },
+  });
   const added = await appendTokenRevocation(options.paths.tokenRevocations, {
     schema_version: '1.0',
     token_hash: tokenHash,
@@ -30,13 +40,5 @@ export async function revokeToken(options: RevokeTokenOptions): Promise<{ added:
     reason: options.reason,
     revoker: options.revoker,
   });
-  if (added) {
-    await appendLedgerEntry(options.paths.ledger, {
-      action: 'token-revoke',
-      actor: options.revoker,
-      payload_summary: `token:${tokenHash}`,
-      extra: { reason: options.reason, token_hash: tokenHash },
-    });
-  }
   return { added, tokenHash };
 }
