@@ -13,6 +13,7 @@ import {
   parsePrivateKeyPem,
   parsePublicKeyPem,
 } from '../src/formats/keys.js';
+import { thrown } from './helpers/errors.js';
 
 const SEED = path.resolve(__dirname, 'fixtures/seed-v0.2');
 const expected = JSON.parse(fs.readFileSync(path.join(SEED, 'expected.json'), 'utf8')) as {
@@ -21,15 +22,6 @@ const expected = JSON.parse(fs.readFileSync(path.join(SEED, 'expected.json'), 'u
 };
 const read = (rel: string): string => fs.readFileSync(path.join(SEED, rel), 'utf8');
 
-function thrown(fn: () => unknown): BluxError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BluxError);
-    return e as BluxError;
-  }
-  throw new Error('expected a BluxError');
-}
 
 const publicCases = [
   ...Object.entries(expected.keys).map(([name, k]) => [name, k.public_pem, k.fingerprint] as const),

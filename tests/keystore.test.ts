@@ -27,6 +27,7 @@ import {
 } from '../src/store/keystore.js';
 import { resolvePassphrase } from '../src/store/passphrase.js';
 import { configPaths } from '../src/store/paths.js';
+import { thrown, rejection } from './helpers/errors.js';
 
 const SEED_KEYS = path.resolve(__dirname, 'fixtures/seed-v0.2/config/keys');
 const ALICE_FP = 'a1deba34b08126c75ffa2b7158aeb11fe35498c8057880fb9f4e02e8f2b5f75d';
@@ -45,24 +46,6 @@ afterEach(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-async function rejection(p: Promise<unknown>): Promise<BluxError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(BluxError);
-    return e as BluxError;
-  }
-  throw new Error('expected a BluxError');
-}
-function thrown(fn: () => unknown): BluxError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BluxError);
-    return e as BluxError;
-  }
-  throw new Error('expected a BluxError');
-}
 
 function verifies(publicKeyPem: string, message: Uint8Array, signature: Uint8Array): boolean {
   return crypto.verify(null, message, crypto.createPublicKey(publicKeyPem), signature);

@@ -15,6 +15,7 @@ import {
   type KeyRevocation,
   type TokenRevocation,
 } from '../src/store/revocation-lists.js';
+import { thrown, rejection } from './helpers/errors.js';
 
 const FIXTURE = path.resolve(__dirname, 'fixtures/seed-v0.2/config/trust/token_revocations.jsonl');
 const REVOKED_HASH = '226e3724b836f185012b7bf4b89d90deec0c2dff9948399ca8ef7ef5abdc874c';
@@ -28,25 +29,7 @@ afterEach(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function thrown(fn: () => unknown): BluxError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BluxError);
-    return e as BluxError;
-  }
-  throw new Error('expected a BluxError');
-}
 
-async function rejection(p: Promise<unknown>): Promise<BluxError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(BluxError);
-    return e as BluxError;
-  }
-  throw new Error('expected a BluxError');
-}
 
 const token = (hash: string, extra: Partial<TokenRevocation> = {}): TokenRevocation => ({
   schema_version: '1.0',

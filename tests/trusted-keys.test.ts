@@ -7,6 +7,7 @@ import { BluxError } from '../src/errors.js';
 import { parsePrivateKeyPem, parsePublicKeyPem } from '../src/formats/keys.js';
 import { encodeEncryptedKeyPem, encryptSeed } from '../src/store/key-encryption.js';
 import { loadTrustedKeys } from '../src/trust/trusted-keys.js';
+import { thrown } from './helpers/errors.js';
 
 const SEED = path.resolve(__dirname, 'fixtures/seed-v0.2');
 const CONFIG_KEYS = path.join(SEED, 'config/keys');
@@ -46,15 +47,6 @@ function filesReadDuring(fn: () => void): string[] {
 const isPrivateKeyFile = (file: string): boolean => file.endsWith('.pem') && !file.endsWith('.pub.pem');
 const canDenyReading = process.platform !== 'win32' && process.getuid?.() !== 0; // root reads anything
 
-function thrown(fn: () => unknown): BluxError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BluxError);
-    return e as BluxError;
-  }
-  throw new Error('expected a BluxError');
-}
 
 describe('loadTrustedKeys', () => {
   it('trusts the keys in the config folder, not mallory', () => {

@@ -15,6 +15,7 @@ import { createNativeBackend } from './backends/native.js';
 import { createWasmBackend } from './backends/wasm.js';
 import { createAutoBackend } from './backends/auto.js';
 import { resolveBackendName } from './backend-name.js';
+import { describeFileError } from './file-errors.js';
 import type { Backend, BackendName, Ed25519VerifyItem } from './types.js';
 
 export type { Backend, BackendName, Ed25519VerifyItem, Sha256Hasher } from './types.js';
@@ -72,31 +73,9 @@ export interface FileHashOptions extends EngineOptions {
 const MIB = 1024 * 1024;
 const DEFAULT_FILE_BUFFER_SIZE = MIB;
 
-/** Plain words for the usual reasons, so messages read well; anything else keeps Node's text. */
-const OS_REASONS: Readonly<Record<string, string>> = {
-  ENOENT: 'no such file or directory',
-  EISDIR: 'is a directory',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  ENOTDIR: 'a component of the path is not a directory',
-  ELOOP: 'too many symbolic links',
-};
-
-function errnoCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
 function fileError(path: string, error: unknown): BluxError {
-  const code = errnoCode(error);
-  const reason =
-    code !== undefined && OS_REASONS[code] !== undefined
-      ? `${OS_REASONS[code]} (${code})`
-      : error instanceof Error
-        ? error.message
-        : String(error);
-  if (code === 'ENOENT') return new BluxError('file-not-found', `file not found: ${reason}`, { file: path, cause: error });
-  return new BluxError('file-unreadable', `cannot read file: ${reason}`, { file: path, cause: error });
+  const { code, message } = describeFileError(error);
+  return new BluxError(code, message, { file: path, cause: error });
 }
 
 function checkBufferSize(bufferSize: number): void {

@@ -19,6 +19,7 @@ import { createRequire } from 'node:module';
 
 import { BluxError } from '../errors.js';
 import { getBackend } from './index.js';
+import { describeFileError } from './file-errors.js';
 import type { BackendName, Ed25519VerifyItem } from './types.js';
 
 type PiscinaExports = typeof import('piscina');
@@ -110,24 +111,9 @@ class HashRunCancelled extends Error {
   }
 }
 
-/** Same wording as the engine's sha256File, so a file error reads alike on both paths. */
-const OS_REASONS: Readonly<Record<string, string>> = {
-  ENOENT: 'no such file or directory',
-  EISDIR: 'is a directory',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  ENOTDIR: 'a component of the path is not a directory',
-  ELOOP: 'too many symbolic links',
-};
-
-function describeFileError(index: number, error: unknown): FileFailure {
-  const code = (error as { code?: unknown } | null)?.code;
-  const known = typeof code === 'string' ? OS_REASONS[code] : undefined;
-  const reason =
-    known !== undefined ? `${known} (${String(code)})` : error instanceof Error ? error.message : String(error);
-  return code === 'ENOENT'
-    ? { index, code: 'file-not-found', message: `file not found: ${reason}` }
-    : { index, code: 'file-unreadable', message: `cannot read file: ${reason}` };
+/** Same wording as the engine's sha256File (file-errors.ts), so a file error reads alike on both paths. */
+function failureOf(index: number, error: unknown): FileFailure {
+  return { index, ...describeFileError(error) };
 }
 
 let readBuffer: Buffer | undefined;
@@ -180,7 +166,7 @@ export function hashFiles(task: HashFilesTask): unknown {
       }
     } catch (error) {
       if (error instanceof HashRunCancelled) throw error;
-      failures.push(describeFileError(index, error));
+      failures.push(failureOf(index, error));
     }
     Atomics.add(task.control, HashControlCell.filesDone, 1n);
   });
