@@ -74,9 +74,12 @@ try {
   blux('Co-sign the tarball with bob (adds a second signature to the same manifest)', ['sign', big, '--key-name', 'bob']);
   blux('Verify it requiring two distinct trusted signers', ['verify', `${big}.blux-manifest.json`, '--require-signers', '2', '--json']);
 
+  blux('Verify the whole release set at once, on all cores', ['verify-batch', release, '--recursive']);
+
   const tampered = path.join(release, 'README.txt');
   fs.appendFileSync(tampered, 'one more line\n');
   blux('Tamper with README.txt: verification must fail (exit 1)', ['verify', `${tampered}.blux-manifest.json`], { expectExit: 1 });
+  blux('verify-batch finds it too, and lists every artifact in a JUnit report for CI', ['verify-batch', release, '--recursive', '--junit', path.join(work, 'junit.xml')], { expectExit: 1 });
 
   const token = path.join(work, 'publish.token.json');
   blux('Issue a capability token: alice lets the CI publish for an hour', ['issue', 'alice', 'publish', 'acme/ci', '3600',
