@@ -68,8 +68,8 @@ function buildTree(): Tree {
     readableBytes += length;
   };
 
-  // Sizes around the default 4 MiB read buffer, and one spanning several reads.
-  const bigSizes = [0, 1, 4 * MIB - 1, 4 * MIB, 4 * MIB + 1, 10 * MIB + 3];
+  // Sizes around the default 1 MiB read buffer and around 4 MiB, and one spanning several reads.
+  const bigSizes = [0, 1, MIB - 1, MIB, MIB + 1, 4 * MIB - 1, 4 * MIB, 4 * MIB + 1, 10 * MIB + 3];
   bigSizes.forEach((size, i) => addFile(`big-${i}.bin`, size, i + 1));
   mkdirSync(path.join(dir, 'small'));
   for (let i = 0; i < 500; i++) addFile(path.join('small', `f-${i}.bin`), 1024 + ((i * 7919) % (15 * 1024 + 1)), 1000 + i);

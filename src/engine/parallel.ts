@@ -36,7 +36,7 @@ export interface ParallelOptions {
   backend?: BackendName | string;
   /** Threads to use; `os.availableParallelism()` unless given. */
   jobs?: number;
-  /** Size of each worker's one read buffer; 4 MiB unless given. */
+  /** Size of each worker's one read buffer; 1 MiB unless given. */
   bufferSize?: number;
   /** Aborting rejects with the signal's reason. */
   signal?: AbortSignal;
@@ -54,7 +54,12 @@ export interface ParallelHashOptions extends ParallelOptions {
 }
 
 const MIB = 1024 * 1024;
-const DEFAULT_BUFFER_SIZE = 4 * MIB;
+/**
+ * Each worker's read buffer. 1 MiB hashes ~7-10 % faster than 4 MiB here
+ * (it stays in the core's L2 between the read and the hash): 2.80 vs 2.54 GB/s
+ * on 2 workers, 1.51 vs 1.41 GB/s on one (warm cache, 2.5 GiB tree).
+ */
+const DEFAULT_BUFFER_SIZE = MIB;
 
 /**
  * Small files go to workers in groups, so the fixed cost of a task (a message
