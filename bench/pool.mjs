@@ -5,7 +5,7 @@
 //   (d) small verify batches, warm pool vs in-thread (where the in-thread threshold comes from),
 //       and the cost of the first call on a cold pool.
 //
-//   npm run build && node bench/pool.mjs [--scale 1] [--runs 3] [--json]
+//   npm run build && node bench/pool.mjs [--scale 1] [--runs 3] [--only a,b,c,d] [--backend native] [--invalid-every 0] [--json]
 //
 // Uses the compiled library (dist/). Every figure is the median of --runs timed
 // runs, after one untimed run that warms the page cache and starts the pool's
@@ -30,12 +30,21 @@ const { values: args } = parseArgs({
     scale: { type: 'string', default: '1' },
     runs: { type: 'string', default: '3' },
     json: { type: 'boolean', default: false },
+    only: { type: 'string', default: 'a,b,c,d' },
+    // native: the reference figures (sodium-native, ~15.5k verifications/s per core). auto/wasm verify batches as a whole.
+    backend: { type: 'string', default: 'native' },
+    // Every Nth signature made invalid (0: none). Rejections cost more than acceptances on every backend
+    // (native re-checks them with the cofactored rule, wasm bisects the batch).
+    'invalid-every': { type: 'string', default: '0' },
   },
 });
+const sections = new Set(args.only.split(','));
+const { backend } = args;
+const invalidEvery = Number(args['invalid-every']);
 const scale = Number(args.scale);
 const runs = Number(args.runs);
-if (!(scale > 0) || !Number.isSafeInteger(runs) || runs < 1) {
-  console.error('usage: node bench/pool.mjs [--scale S>0] [--runs N>=1] [--json]');
+if (!(scale > 0) || !Number.isSafeInteger(runs) || runs < 1 || !Number.isSafeInteger(invalidEvery) || invalidEvery < 0 || [...sections].some((x) => !'abcd'.includes(x) || x === '')) {
+  console.error('usage: node bench/pool.mjs [--scale S>0] [--runs N>=1] [--only a,b,c,d] [--backend NAME] [--invalid-every N>=0] [--json]');
   process.exit(2);
 }
 const log = args.json ? () => undefined : (line) => console.log(line);
@@ -146,11 +155,12 @@ async function hashingRows(files) {
 
 // --- Ed25519 ---------------------------------------------------------------
 
+/** The raw key is the end of the SPKI DER encoding (RFC 8410). */
 function rawPublicKey(publicKey) {
-  return Uint8Array.from(Buffer.from(publicKey.export({ format: 'jwk' }).x, 'base64url'));
+  return Uint8Array.from(publicKey.export({ type: 'spki', format: 'der' }).subarray(12));
 }
 
-/** Valid signatures over 100-byte messages, 64 signers, every 10th item broken (a flipped message bit). */
+/** Signatures over 100-byte messages by 64 signers; every `invalidEvery`th one broken (a flipped message bit). */
 function makeItems(count) {
   const keys = Array.from({ length: 64 }, () => generateKeyPairSync('ed25519'));
   const items = [];
@@ -158,14 +168,14 @@ function makeItems(count) {
     const { privateKey, publicKey } = keys[i % keys.length];
     const message = randomFillSync(new Uint8Array(100));
     const signature = Uint8Array.from(sign(null, message, privateKey));
-    if (i % 10 === 0) message[0] ^= 1;
+    if (invalidEvery > 0 && i % invalidEvery === 0) message[0] ^= 1;
     items.push({ publicKey: rawPublicKey(publicKey), message, signature });
   }
   return items;
 }
 
 async function verifyRows(items) {
-  const expected = await verifyEd25519Batch(items);
+  const expected = await verifyEd25519Batch(items, { backend });
   const check = (verdicts) => {
     if (verdicts.length !== expected.length || verdicts.some((v, i) => v !== expected[i])) {
       throw new Error('parallel verdicts differ from in-thread ones');
@@ -173,9 +183,9 @@ async function verifyRows(items) {
   };
   const rows = {};
   for (const [label, work] of [
-    ['in-thread verifyEd25519Batch', async () => check(await verifyEd25519Batch(items))],
-    ['verifyEd25519Parallel jobs=1', async () => check(await verifyEd25519Parallel(items, { jobs: 1 }))],
-    ['verifyEd25519Parallel jobs=2', async () => check(await verifyEd25519Parallel(items, { jobs: 2 }))],
+    ['in-thread verifyEd25519Batch', async () => check(await verifyEd25519Batch(items, { backend }))],
+    ['verifyEd25519Parallel jobs=1', async () => check(await verifyEd25519Parallel(items, { backend, jobs: 1 }))],
+    ['verifyEd25519Parallel jobs=2', async () => check(await verifyEd25519Parallel(items, { backend, jobs: 2 }))],
   ]) {
     const { seconds, cores_used } = await medianSeconds(work);
     rows[label] = { seconds, verifies_per_s: items.length / seconds, cores_used };
@@ -184,10 +194,11 @@ async function verifyRows(items) {
 }
 
 /**
- * Per-call cost of small batches through a warm 2-thread pool vs in-thread:
- * where the pool starts to pay off. (Below the threshold in parallel.ts,
- * verifyEd25519Parallel runs in-thread anyway, so only sizes at or above it
- * are listed.)
+ * Where the pool starts to pay off. Warm: per-call cost of small batches
+ * through running threads vs in-thread (below the warm threshold in
+ * parallel.ts, verifyEd25519Parallel runs in-thread anyway, so sizes start
+ * there). Cold: one call that must start the threads first (closeEnginePool
+ * before each run), at sizes around the cold threshold.
  */
 async function smallBatchRows(items) {
   const rows = {};
@@ -195,23 +206,30 @@ async function smallBatchRows(items) {
     const batch = items.slice(0, size);
     const calls = Math.max(4, Math.floor(8192 / size));
     const inThread = await medianSeconds(async () => {
-      for (let i = 0; i < calls; i++) await verifyEd25519Batch(batch);
+      for (let i = 0; i < calls; i++) await verifyEd25519Batch(batch, { backend });
     });
     const pooled = await medianSeconds(async () => {
-      for (let i = 0; i < calls; i++) await verifyEd25519Parallel(batch, { jobs: 2 });
+      for (let i = 0; i < calls; i++) await verifyEd25519Parallel(batch, { backend, jobs: 2 });
     });
-    rows[`${size} items`] = {
-      in_thread_ms_per_call: (inThread.seconds / calls) * 1000,
-      pool_jobs2_ms_per_call: (pooled.seconds / calls) * 1000,
+    rows[`warm, ${size} items`] = {
+      in_thread_ms: (inThread.seconds / calls) * 1000,
+      pool_jobs2_ms: (pooled.seconds / calls) * 1000,
+      pool_cores_used: pooled.cores_used,
     };
   }
-  await closeEnginePool();
-  const coldItems = items.slice(0, 256);
-  const coldStart = performance.now();
-  await verifyEd25519Parallel(coldItems, { jobs: 2 });
-  rows['256 items, cold pool (threads started by the call)'] = {
-    pool_jobs2_ms_per_call: performance.now() - coldStart,
-  };
+  for (const size of [2048, 4096, 8192]) {
+    const batch = items.slice(0, size);
+    const inThread = await medianSeconds(() => verifyEd25519Batch(batch, { backend }));
+    const cold = await medianSeconds(async () => {
+      await closeEnginePool();
+      await verifyEd25519Parallel(batch, { backend, jobs: 2 });
+    });
+    rows[`cold, ${size} items`] = {
+      in_thread_ms: inThread.seconds * 1000,
+      pool_jobs2_ms: cold.seconds * 1000,
+      pool_cores_used: cold.cores_used,
+    };
+  }
   return rows;
 }
 
@@ -222,6 +240,8 @@ const result = {
   cores: os.availableParallelism(),
   runs,
   scale,
+  backend,
+  invalid_every: invalidEvery,
   // Other processes on the box take cores from the pool: a jobs=2 speed-up needs two idle cores.
   load_average_1m_at_start: os.loadavg()[0],
 };
@@ -229,71 +249,75 @@ try {
   log(`cores: ${result.cores}; load average ${result.load_average_1m_at_start.toFixed(2)}; median of ${runs} runs; temp data in ${dir}`);
 
   // (a) ~1 GiB at scale 1: 8 x 100 MiB, 16 x 10 MiB, 8,000 small files.
-  const mixed = [
-    ...writeFiles(path.join(dir, 'mixed'), 'huge', Math.max(1, Math.round(8 * scale)), () => 100 * MIB),
-    ...writeFiles(path.join(dir, 'mixed'), 'mid', Math.max(1, Math.round(16 * scale)), () => 10 * MIB),
-    ...writeFiles(path.join(dir, 'mixed', 'small'), 'small', Math.max(1, Math.round(8000 * scale)), smallSize),
-  ];
-  warmPageCache(mixed);
-  result.mixed_tree = { files: mixed.length, bytes: totalBytes(mixed), rows: await hashingRows(mixed) };
-  const mixedRows = result.mixed_tree.rows;
-  result.mixed_tree.jobs2_over_jobs1 = mixedRows['sha256Files jobs=2'].gb_per_s / mixedRows['sha256Files jobs=1'].gb_per_s;
-  fs.rmSync(path.join(dir, 'mixed'), { recursive: true, force: true });
+  if (sections.has('a')) {
+    const mixed = [
+      ...writeFiles(path.join(dir, 'mixed'), 'huge', Math.max(1, Math.round(8 * scale)), () => 100 * MIB),
+      ...writeFiles(path.join(dir, 'mixed'), 'mid', Math.max(1, Math.round(16 * scale)), () => 10 * MIB),
+      ...writeFiles(path.join(dir, 'mixed', 'small'), 'small', Math.max(1, Math.round(8000 * scale)), smallSize),
+    ];
+    warmPageCache(mixed);
+    const rows = await hashingRows(mixed);
+    const jobs2OverJobs1 = rows['sha256Files jobs=2'].gb_per_s / rows['sha256Files jobs=1'].gb_per_s;
+    result.mixed_tree = { files: mixed.length, bytes: totalBytes(mixed), rows, jobs2_over_jobs1: jobs2OverJobs1, target: 1.8 };
+    fs.rmSync(path.join(dir, 'mixed'), { recursive: true, force: true });
+  }
 
   // (b) 20,000 small files.
-  const small = writeFiles(path.join(dir, 'small'), 'f', Math.max(1, Math.round(20000 * scale)), smallSize);
-  warmPageCache(small);
-  result.small_files = { files: small.length, bytes: totalBytes(small), rows: await hashingRows(small) };
+  if (sections.has('b')) {
+    const small = writeFiles(path.join(dir, 'small'), 'f', Math.max(1, Math.round(20000 * scale)), smallSize);
+    warmPageCache(small);
+    result.small_files = { files: small.length, bytes: totalBytes(small), rows: await hashingRows(small), target_files_per_s: 5000 };
+  }
 
-  // (c) 50,000 signatures.
-  const items = makeItems(Math.max(64, Math.round(50000 * scale)));
-  result.ed25519 = { items: items.length, rows: await verifyRows(items) };
-  const verifyRowsOut = result.ed25519.rows;
-  result.ed25519.jobs2_over_jobs1 =
-    verifyRowsOut['verifyEd25519Parallel jobs=2'].verifies_per_s / verifyRowsOut['verifyEd25519Parallel jobs=1'].verifies_per_s;
-
-  // (d) small batches.
-  result.small_batches = await smallBatchRows(items);
-
-  result.targets = {
-    mixed_tree_jobs2_over_jobs1: { target: 1.8, measured: result.mixed_tree.jobs2_over_jobs1 },
-    small_files_per_s_jobs2: { target: 5000, measured: result.small_files.rows['sha256Files jobs=2'].files_per_s },
-  };
+  // (c) 50,000 signatures; (d) small batches from the same items.
+  if (sections.has('c') || sections.has('d')) {
+    const items = makeItems(Math.max(8192, Math.round(50000 * scale)));
+    if (sections.has('c')) {
+      const rows = await verifyRows(items);
+      const jobs2OverJobs1 = rows['verifyEd25519Parallel jobs=2'].verifies_per_s / rows['verifyEd25519Parallel jobs=1'].verifies_per_s;
+      result.ed25519 = { items: items.length, rows, jobs2_over_jobs1: jobs2OverJobs1 };
+    }
+    if (sections.has('d')) result.small_batches = await smallBatchRows(items);
+  }
 } finally {
   await closeEnginePool();
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
+const fixed = (value, digits) => value.toFixed(digits).padStart(10);
+
+function printHashing(title, section, rate, unit, digits) {
+  log('');
+  log(title);
+  log(`                                   seconds ${unit.padStart(9)} cores used`);
+  for (const [label, row] of Object.entries(section.rows)) {
+    log(`  ${label.padEnd(30)} ${fixed(row.seconds, 3)} ${fixed(row[rate], digits)} ${fixed(row.cores_used, 2)}`);
+  }
+}
+
 if (args.json) {
   console.log(JSON.stringify(result, null, 2));
 } else {
-  const fixed = (value, digits) => value.toFixed(digits).padStart(10);
-  log('');
-  log(`(a) mixed tree: ${result.mixed_tree.files} files, ${(result.mixed_tree.bytes / GB).toFixed(2)} GB`);
-  log('                                   seconds      GB/s cores used');
-  for (const [label, row] of Object.entries(result.mixed_tree.rows)) {
-    log(`  ${label.padEnd(30)} ${fixed(row.seconds, 3)} ${fixed(row.gb_per_s, 2)} ${fixed(row.cores_used, 2)}`);
+  const { mixed_tree: mixed, small_files: small, ed25519, small_batches: batches } = result;
+  if (mixed !== undefined) {
+    printHashing(`(a) mixed tree: ${mixed.files} files, ${(mixed.bytes / GB).toFixed(2)} GB`, mixed, 'gb_per_s', 'GB/s', 2);
+    log(`  jobs2 / jobs1: ${mixed.jobs2_over_jobs1.toFixed(2)}x (target >= ${mixed.target}x)`);
   }
-  log(`  jobs2 / jobs1: ${result.mixed_tree.jobs2_over_jobs1.toFixed(2)}x (target >= 1.8x)`);
-  log('');
-  log(`(b) small files: ${result.small_files.files} files of 1-16 KiB`);
-  log('                                   seconds   files/s cores used');
-  for (const [label, row] of Object.entries(result.small_files.rows)) {
-    log(`  ${label.padEnd(30)} ${fixed(row.seconds, 3)} ${fixed(row.files_per_s, 0)} ${fixed(row.cores_used, 2)}`);
+  if (small !== undefined) {
+    printHashing(`(b) small files: ${small.files} files of 1-16 KiB`, small, 'files_per_s', 'files/s', 0);
+    log(`  target: >= ${small.target_files_per_s} files/s`);
   }
-  log('  target: >= 5,000 files/s');
-  log('');
-  log(`(c) Ed25519: ${result.ed25519.items} items`);
-  log('                                   seconds  verifies/s cores used');
-  for (const [label, row] of Object.entries(result.ed25519.rows)) {
-    log(`  ${label.padEnd(30)} ${fixed(row.seconds, 3)} ${fixed(row.verifies_per_s, 0)} ${fixed(row.cores_used, 2)}`);
+  if (ed25519 !== undefined) {
+    const invalid = invalidEvery > 0 ? `every ${invalidEvery}th invalid` : 'all valid';
+    printHashing(`(c) Ed25519, ${backend} backend: ${ed25519.items} items (${invalid})`, ed25519, 'verifies_per_s', 'verifies/s', 0);
+    log(`  jobs2 / jobs1: ${ed25519.jobs2_over_jobs1.toFixed(2)}x`);
   }
-  log(`  jobs2 / jobs1: ${result.ed25519.jobs2_over_jobs1.toFixed(2)}x`);
-  log('');
-  log('(d) small verify batches, ms per call');
-  log('                                                      in-thread   pool jobs=2');
-  for (const [label, row] of Object.entries(result.small_batches)) {
-    const inThread = row.in_thread_ms_per_call === undefined ? '-'.padStart(10) : fixed(row.in_thread_ms_per_call, 2);
-    log(`  ${label.padEnd(50)} ${inThread}    ${fixed(row.pool_jobs2_ms_per_call, 2)}`);
+  if (batches !== undefined) {
+    log('');
+    log(`(d) small verify batches, ${backend} backend, ms per call (warm: threads running; cold: started by the call)`);
+    log('                       in-thread  pool jobs=2  cores used');
+    for (const [label, row] of Object.entries(batches)) {
+      log(`  ${label.padEnd(18)} ${fixed(row.in_thread_ms, 2)}   ${fixed(row.pool_jobs2_ms, 2)}  ${fixed(row.pool_cores_used, 2)}`);
+    }
   }
 }

@@ -25,7 +25,8 @@ import {
   type FileToHash,
   type HashProgress,
 } from '../src/engine/index.js';
-import { enginePoolInfo } from '../src/engine/pool.js';
+import { AUTO_WASM_MIN_BATCH } from '../src/engine/backends/auto.js';
+import { enginePoolInfo, isEnginePoolWarm } from '../src/engine/pool.js';
 import { packEd25519Batch, unpackEd25519Batch } from '../src/engine/worker.js';
 import { BluxError } from '../src/errors.js';
 
@@ -186,8 +187,8 @@ describe('sha256Files', () => {
 
 function keyPair(): { privateKey: KeyObject; publicKey: Uint8Array } {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const jwk = publicKey.export({ format: 'jwk' });
-  return { privateKey, publicKey: Uint8Array.from(Buffer.from(jwk.x!, 'base64url')) };
+  // The raw key is the end of the SPKI DER encoding (RFC 8410).
+  return { privateKey, publicKey: Uint8Array.from(publicKey.export({ type: 'spki', format: 'der' }).subarray(12)) };
 }
 
 /** Valid items, mutated ones, wrong lengths and keys swapped between signers, interleaved. */
@@ -215,34 +216,93 @@ function mixedItems(count: number): Ed25519VerifyItem[] {
   return items;
 }
 
+/**
+ * Enough items for the native backend to use the pool even when its threads
+ * are not running yet (2,048 with the right lengths, see parallel.ts; 2 in 7
+ * of mixedItems have wrong lengths). Tests that depend on these sizes name the
+ * backend: the default (auto) cuts batches differently.
+ */
+const COLD_POOL_ITEMS = 3000;
+
+/** Starts the pool's threads, so calls below the cold-pool threshold still go to the pool. */
+async function warmPool(jobs: number): Promise<void> {
+  await verifyEd25519Parallel(mixedItems(COLD_POOL_ITEMS), { jobs, backend: 'native' });
+  expect(isEnginePoolWarm(jobs)).toBe(true);
+}
+
+/** Counts the tasks handed to the pool while `work` runs. */
+async function poolTasksDuring(work: () => Promise<unknown>): Promise<number> {
+  const run = vi.spyOn(Piscina.prototype, 'run');
+  try {
+    await work();
+    return run.mock.calls.length;
+  } finally {
+    run.mockRestore();
+  }
+}
+
 describe('verifyEd25519Parallel', () => {
   afterAll(() => closeEnginePool());
 
-  it('equals the in-thread verdicts on the native backend (~2,000 items)', async () => {
-    const items = mixedItems(2000);
+  it('equals the in-thread verdicts on the native backend (3,000 items)', async () => {
+    const items = mixedItems(COLD_POOL_ITEMS);
     const expected = await verifyEd25519Batch(items, { backend: 'native' });
     expect(expected.filter(Boolean).length).toBeGreaterThan(200);
     expect(expected.some((v) => !v)).toBe(true);
-    expect(await verifyEd25519Parallel(items, { backend: 'native', jobs: 2 })).toEqual(expected);
-    expect(await verifyEd25519Parallel(items, { backend: 'native', jobs: 1 })).toEqual(expected);
+    await closeEnginePool();
+    for (const jobs of [2, 1]) {
+      let verdicts: boolean[] = [];
+      expect(await poolTasksDuring(async () => (verdicts = await verifyEd25519Parallel(items, { backend: 'native', jobs })))).toBeGreaterThan(1);
+      expect(verdicts).toEqual(expected);
+    }
   });
 
   it('equals the in-thread verdicts on the js backend', async () => {
+    await warmPool(2);
     const items = mixedItems(300);
     const expected = await verifyEd25519Batch(items, { backend: 'js' });
-    expect(await verifyEd25519Parallel(items, { backend: 'js', jobs: 2 })).toEqual(expected);
+    let verdicts: boolean[] = [];
+    expect(await poolTasksDuring(async () => (verdicts = await verifyEd25519Parallel(items, { backend: 'js', jobs: 2 })))).toBeGreaterThan(1);
+    expect(verdicts).toEqual(expected);
   });
 
-  it('handles tiny batches (in this thread) and an empty one', async () => {
-    const items = mixedItems(10);
-    expect(await verifyEd25519Parallel(items)).toEqual(await verifyEd25519Batch(items));
+  it('equals the in-thread verdicts on the batch-verifying backends (wasm, auto), in batches it verifies as batches', async () => {
+    // Enough right-length items (5 in 7) for two batches of the batch verifier's minimum size, and a bit more.
+    const items = mixedItems(Math.ceil((2.2 * AUTO_WASM_MIN_BATCH * 7) / 5));
+    const rightLengths = items.filter((item) => item.publicKey.length === 32 && item.signature.length === 64).length;
+    for (const backend of ['wasm', 'auto'] as const) {
+      const expected = await verifyEd25519Batch(items, { backend });
+      await warmPool(2);
+      let verdicts: boolean[] = [];
+      const tasks = await poolTasksDuring(async () => (verdicts = await verifyEd25519Parallel(items, { backend, jobs: 2 })));
+      expect(tasks).toBeGreaterThanOrEqual(2);
+      // No worker batch below the size from which auto verifies a batch as a whole.
+      expect(tasks).toBeLessThanOrEqual(Math.floor(rightLengths / AUTO_WASM_MIN_BATCH));
+      expect(verdicts).toEqual(expected);
+    }
+  });
+
+  it('verifies small batches in this thread: below 64 items always, below the cold threshold when no thread runs', async () => {
+    const opts = { jobs: 2, backend: 'native' } as const;
+    await warmPool(2);
+    const tiny = mixedItems(10);
+    expect(await poolTasksDuring(async () => expect(await verifyEd25519Parallel(tiny, opts)).toEqual(await verifyEd25519Batch(tiny, opts)))).toBe(0);
+    const small = mixedItems(300);
+    expect(await poolTasksDuring(() => verifyEd25519Parallel(small, opts))).toBeGreaterThan(0);
+    // A batch verifier gains nothing from batches under its minimum: 300 items stay here even with threads running.
+    expect(await poolTasksDuring(() => verifyEd25519Parallel(small, { jobs: 2, backend: 'auto' }))).toBe(0);
+
+    await closeEnginePool();
+    expect(await poolTasksDuring(async () => expect(await verifyEd25519Parallel(small, opts)).toEqual(await verifyEd25519Batch(small, opts)))).toBe(0);
+    expect(enginePoolInfo()).toBeUndefined();
     expect(await verifyEd25519Parallel([])).toEqual([]);
   });
 
   it('transfers each packed batch to the workers instead of copying it', async () => {
+    await warmPool(2);
     const run = vi.spyOn(Piscina.prototype, 'run');
     try {
-      await verifyEd25519Parallel(mixedItems(400), { jobs: 2 });
+      await verifyEd25519Parallel(mixedItems(400), { jobs: 2, backend: 'native' });
       const batches = run.mock.calls.map(([task, options]) => ({ task: task as { batch: ArrayBuffer }, options }));
       expect(batches.length).toBeGreaterThan(1);
       for (const { task, options } of batches) {
@@ -265,12 +325,15 @@ describe('verifyEd25519Parallel', () => {
     expect(unpackEd25519Batch(packEd25519Batch([]))).toEqual([]);
   });
 
-  it('rejects with the abort reason', async () => {
-    const controller = new AbortController();
-    const reason = new Error('stop');
-    const run = verifyEd25519Parallel(mixedItems(500), { jobs: 2, signal: controller.signal });
-    controller.abort(reason);
-    await expect(run).rejects.toBe(reason);
+  it('rejects with the abort reason, on the pool and in this thread', async () => {
+    await warmPool(2);
+    for (const count of [500, 10]) {
+      const controller = new AbortController();
+      const reason = new Error('stop');
+      const run = verifyEd25519Parallel(mixedItems(count), { jobs: 2, backend: 'native', signal: controller.signal });
+      controller.abort(reason);
+      await expect(run).rejects.toBe(reason);
+    }
   });
 });
 
@@ -280,23 +343,25 @@ describe('the engine pool', () => {
   it('is created once and reused across calls, recreated when jobs changes and after closeEnginePool', async () => {
     await closeEnginePool();
     expect(enginePoolInfo()).toBeUndefined();
-    const items = mixedItems(400);
+    const items = mixedItems(COLD_POOL_ITEMS);
+    const native = { backend: 'native' } as const;
 
-    await verifyEd25519Parallel(items, { jobs: 2 });
+    await verifyEd25519Parallel(items, { ...native, jobs: 2 });
     const first = enginePoolInfo()!;
     expect(first.jobs).toBe(2);
-    expect(first.threadIds.length).toBeGreaterThan(0);
-    await verifyEd25519Parallel(items, { jobs: 2 });
+    expect(first.threadIds.length).toBe(2);
+    await verifyEd25519Parallel(items, { ...native, jobs: 2 });
+    for await (const _ of sha256Files([{ path: process.execPath, size: 1 }], { jobs: 2 }));
     const second = enginePoolInfo()!;
     expect(second.generation).toBe(first.generation);
     expect(second.threadIds).toEqual(first.threadIds);
 
-    await verifyEd25519Parallel(items, { jobs: 1 });
+    await verifyEd25519Parallel(items, { ...native, jobs: 1 });
     expect(enginePoolInfo()).toMatchObject({ jobs: 1, generation: first.generation + 1 });
 
     await closeEnginePool();
     expect(enginePoolInfo()).toBeUndefined();
-    expect(await verifyEd25519Parallel(items, { jobs: 2 })).toEqual(await verifyEd25519Batch(items));
+    expect(await verifyEd25519Parallel(items, { ...native, jobs: 2 })).toEqual(await verifyEd25519Batch(items, native));
     expect(enginePoolInfo()).toMatchObject({ jobs: 2, generation: first.generation + 2 });
   });
 });
@@ -309,8 +374,8 @@ describe('process lifetime', () => {
       const files = [{ path: process.execPath, size: 1 }];
       for await (const result of sha256Files(files, { jobs: 2 })) if (!result.ok) process.exit(3);
       const item = { publicKey: new Uint8Array(32), message: new Uint8Array(1), signature: new Uint8Array(64) };
-      const verdicts = await verifyEd25519Parallel(Array(200).fill(item), { jobs: 2 });
-      if (verdicts.length !== 200) process.exit(4);
+      const verdicts = await verifyEd25519Parallel(Array(3000).fill(item), { jobs: 2, backend: 'native' });
+      if (verdicts.length !== 3000) process.exit(4);
     `;
     const started = Date.now();
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000, encoding: 'utf8' });

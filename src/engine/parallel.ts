@@ -5,7 +5,8 @@
  */
 import { resolveBackendName } from './backend-name.js';
 import { getBackend } from './index.js';
-import { checkJobs, defaultJobs, getEnginePool } from './pool.js';
+import { AUTO_WASM_MIN_BATCH } from './backends/auto.js';
+import { checkJobs, defaultJobs, getEnginePool, isEnginePoolWarm } from './pool.js';
 import { splitEd25519Item } from './precheck.js';
 import type { BackendName, Ed25519VerifyItem } from './types.js';
 import {
@@ -76,17 +77,46 @@ const TASKS_IN_FLIGHT_PER_WORKER = 2;
 const PROGRESS_INTERVAL_MS = 100;
 
 /**
- * Below this many items a batch is verified in this thread: for tiny
- * batches, packing and a round trip to a worker (or starting the pool)
- * cost more than the checks. Measured with bench/pool.mjs.
+ * How signature checks are cut into worker batches depends on how the
+ * backend verifies:
+ * - one signature at a time (native, js): the cost is per item, so a worker
+ *   batch may be small;
+ * - a whole batch as one multi-scalar multiplication (wasm, and auto from
+ *   AUTO_WASM_MIN_BATCH signatures): a worker batch is never cut below that
+ *   size, where auto would go back to one at a time and wasm loses its edge.
+ * Either way batches stay at most MAX_VERIFY_BATCH_ITEMS, several per worker
+ * (wasm itself got slower per item on single batches much larger than that:
+ * 50,000 signatures with distinct keys, 2 workers: ~40k/s in 4,096-item
+ * batches, ~24k/s in 16,384-item ones).
+ *
+ * A call goes to the pool only when it makes at least two worker batches
+ * and, when no thread is running yet, when it is big enough to pay for
+ * starting them (~100 ms on 2 cores). Measured with bench/pool.mjs and
+ * ad-hoc runs, 2 cores, 100-byte messages:
+ * - native, threads running: 64 items take 4 ms against 5.5 ms in-thread;
+ * - native, threads started by the call: 2,048 items 171 ms against 120 ms
+ *   in-thread, 4,096 items 237 ms against 254 ms;
+ * - auto (wasm), distinct keys, threads started by the call: 8,192 items
+ *   419 ms against 369 ms in-thread, 16,384 items 705 ms against 844 ms.
  */
-const IN_THREAD_VERIFY_BELOW = 64;
-/** A batch smaller than this costs more in its round trip than it saves. */
-const MIN_VERIFY_BATCH_ITEMS = 32;
+interface VerifySizing {
+  /** Smallest worker batch. */
+  readonly minBatch: number;
+  /** With no thread running, smaller calls stay in this thread. */
+  readonly coldPoolFrom: number;
+}
+
+const ONE_AT_A_TIME: VerifySizing = { minBatch: 32, coldPoolFrom: 2048 };
+const WHOLE_BATCH: VerifySizing = { minBatch: AUTO_WASM_MIN_BATCH, coldPoolFrom: 16_384 };
 const MAX_VERIFY_BATCH_ITEMS = 4096;
+const VERIFY_BATCHES_PER_WORKER = 4;
+
+function verifySizing(backend: BackendName): VerifySizing {
+  return backend === 'wasm' || backend === 'auto' ? WHOLE_BATCH : ONE_AT_A_TIME;
+}
+
 /** Keeps a batch buffer bounded when messages are large. */
 const MAX_VERIFY_BATCH_MESSAGE_BYTES = 16 * MIB;
-const VERIFY_BATCHES_PER_WORKER = 4;
 
 function checkBufferSize(bufferSize: number): void {
   if (!Number.isSafeInteger(bufferSize) || bufferSize <= 0) {
@@ -257,14 +287,18 @@ export function sha256Files(
 }
 
 /**
- * Item indexes in batches for the workers: bounded in items and in message
- * bytes, and enough batches that every worker gets several.
+ * How many worker batches `count` checks make: several per worker, each of
+ * `minBatch` to MAX_VERIFY_BATCH_ITEMS items. 0 or 1 means
+ * the pool would not run anything side by side.
  */
-function planVerifyBatches(items: readonly Ed25519VerifyItem[], indexes: readonly number[], jobs: number): number[][] {
-  const itemsPerBatch = Math.min(
-    MAX_VERIFY_BATCH_ITEMS,
-    Math.max(MIN_VERIFY_BATCH_ITEMS, Math.ceil(indexes.length / (jobs * VERIFY_BATCHES_PER_WORKER))),
-  );
+function verifyBatchCount(count: number, jobs: number, sizing: VerifySizing): number {
+  const wanted = Math.min(jobs * VERIFY_BATCHES_PER_WORKER, Math.floor(count / sizing.minBatch));
+  return Math.max(wanted, Math.ceil(count / MAX_VERIFY_BATCH_ITEMS));
+}
+
+/** Item indexes in `batchCount` batches of near-equal size, also bounded in message bytes. */
+function planVerifyBatches(items: readonly Ed25519VerifyItem[], indexes: readonly number[], batchCount: number): number[][] {
+  const itemsPerBatch = Math.ceil(indexes.length / Math.max(1, batchCount));
   const batches: number[][] = [];
   let current: number[] = [];
   let currentBytes = 0;
@@ -299,12 +333,20 @@ export async function verifyEd25519Parallel(
   checkJobs(jobs);
   const { signal } = opts;
   signal?.throwIfAborted();
-  if (items.length < IN_THREAD_VERIFY_BELOW) return getBackend(backend).verifyEd25519Batch(items);
-
   // Items with wrong types or lengths are `false` in every backend (the shared
   // pre-check runs first); deciding them here keeps the packed layout fixed-size.
-  const verdicts = new Array<boolean>(items.length).fill(false);
   const packable = [...items.keys()].filter((index) => typeof splitEd25519Item(items[index]!) !== 'string');
+  const sizing = verifySizing(backend);
+  const batchCount = verifyBatchCount(packable.length, jobs, sizing);
+  const poolPays = batchCount >= 2 && (isEnginePoolWarm(jobs) || packable.length >= sizing.coldPoolFrom);
+  if (!poolPays) {
+    const verdicts = await getBackend(backend).verifyEd25519Batch(items);
+    // The checks ran to the end in one go; an abort meanwhile still rejects, as on the pool.
+    signal?.throwIfAborted();
+    return verdicts;
+  }
+
+  const verdicts = new Array<boolean>(items.length).fill(false);
   const pool = getEnginePool(jobs);
   const verifyBatch = async (indexes: readonly number[]): Promise<Uint8Array> => {
     // Packed when the window lets the batch start, so only the batches in flight are in memory.
@@ -317,13 +359,13 @@ export async function verifyEd25519Parallel(
     }
   };
 
-  // The signal is not given to piscina: it would stop the thread of a running
-  // batch, racing the batch's reply (piscina then reports an "unexpected
-  // message" error). An abort rejects at once instead; batches already
-  // running finish on their own and are dropped, and no new one starts.
+  // The signal is not given to piscina, which would stop the thread running a
+  // batch (and start a new one later). An abort rejects at once instead;
+  // batches already running finish on their own and are dropped, and no new
+  // one starts. closeEnginePool waits for them (see pool.ts).
   const aborted = abortRejection(signal);
   try {
-    const batches = planVerifyBatches(items, packable, jobs);
+    const batches = planVerifyBatches(items, packable, batchCount);
     const window = jobs * TASKS_IN_FLIGHT_PER_WORKER;
     for await (const { input, output } of settleWindowed(batches, window, verifyBatch, aborted.promise)) {
       input.forEach((itemIndex, k) => {
