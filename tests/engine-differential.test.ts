@@ -47,22 +47,12 @@ import {
 } from '../src/engine/index.js';
 import { bytesToNumberLE, ED25519_L, ED25519_P } from '../src/engine/precheck.js';
 import { verifyByRule } from '../src/engine/rule.js';
+import { mulberry32 } from './helpers/random.js';
 
 const KEY_COUNT = 100;
 const SEED = process.env['BLUX_TEST_SEED'] !== undefined ? Number(process.env['BLUX_TEST_SEED']) >>> 0 : randomInt(2 ** 31);
 const REPRODUCE = `seed ${SEED} (rerun with BLUX_TEST_SEED=${SEED})`;
 
-/** mulberry32: a tiny 32-bit PRNG, plenty for choosing test inputs reproducibly. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const random = mulberry32(SEED);
 const randomIndex = (length: number): number => Math.floor(random() * length);

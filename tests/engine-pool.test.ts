@@ -111,7 +111,7 @@ function checkResults(tree: Tree, results: readonly FileHashResult[]): void {
       expect(result, result.path).toMatchObject({ ok: false, code: want.code });
       if (!result.ok) expect(result.message.length).toBeGreaterThan(0);
     } else {
-      expect(result, result.path).toEqual({ path: result.path, ok: true, sha256: want.sha256, size: want.size });
+      expect(result, result.path).toEqual({ path: result.path, ok: true, sha256: want!.sha256, size: want!.size });
     }
   }
 }

@@ -4,7 +4,6 @@
  * it runs the compiled library (dist/), so `npm run build` first when running
  * this file alone.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import os from 'node:os';
@@ -15,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedgerChain } from '../src/audit/verify-chain.js';
 import { appendLedgerEntry, ledgerLockPath, openLedgerLines, readLedgerTail } from '../src/store/ledger-file.js';
 import { withExclusiveLock, withSharedLock } from '../src/store/file-lock.js';
+import { startNode } from './helpers/processes.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILT_LOCK = path.join(ROOT, 'dist/store/file-lock.js');
@@ -61,16 +61,8 @@ function lockHolder(lockPath: string, mode: 'shared' | 'exclusive', halves?: { f
     process.stdout.write('released\\n');
   `;
   const args = halves === undefined ? [] : [halves.file, halves.first, halves.second];
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script, lockPath, mode, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let stdout = '';
-  let markHolding: () => void = () => undefined;
-  const holding = new Promise<void>((resolve) => (markHolding = resolve));
-  child.stdout.setEncoding('utf8').on('data', (text: string) => {
-    stdout += text;
-    if (stdout.includes('holding\n')) markHolding();
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { holding, exited, release: () => child.stdin.end('go\n') };
+  const { child, marked, closed } = startNode(['--input-type=module', '-e', script, lockPath, mode, ...args], 'holding\n');
+  return { holding: marked, exited: closed.then((r) => r.code), release: () => child.stdin?.end('go\n') };
 }
 
 /** Whether `promise` is still pending after `ms`. */

@@ -5,7 +5,6 @@
  * moments. `npm test` builds dist/ first; when running this file alone, run
  * `npx tsc -p tsconfig.json` before.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,27 +13,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { verifyLedgerChain } from '../src/audit/verify-chain.js';
 import { appendLedgerEntry, repairLedger } from '../src/store/ledger-file.js';
+import { assertFreshBuild, startNode } from './helpers/processes.js';
+import { mulberry32 } from './helpers/random.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const APPENDER = path.join(ROOT, 'tests', 'helpers', 'ledger-appender.mjs');
 
-/** The appender runs dist/: refuse to test a build that is missing or older than the sources. */
-async function assertFreshBuild(): Promise<void> {
-  const pairs = [
-    ['src/store/ledger-file.ts', 'dist/store/ledger-file.js'],
-    ['src/formats/ledger-entry.ts', 'dist/formats/ledger-entry.js'],
-  ] as const;
-  for (const [source, built] of pairs) {
-    const builtStat = await fs.stat(path.join(ROOT, built)).catch(() => null);
-    if (builtStat === null) throw new Error(`${built} is missing: run \`npx tsc -p tsconfig.json\` (npm test does it)`);
-    const sourceStat = await fs.stat(path.join(ROOT, source));
-    if (sourceStat.mtimeMs > builtStat.mtimeMs) throw new Error(`${built} is older than ${source}: run \`npx tsc -p tsconfig.json\``);
-  }
-}
-
 let scratch: string;
 beforeAll(async () => {
-  await assertFreshBuild();
+  assertFreshBuild(['src/store/ledger-file.ts', 'src/formats/ledger-entry.ts', 'src/store/file-lock.ts']);
   scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'blux-ledger-concurrency-'));
 });
 afterAll(async () => {
@@ -50,27 +37,14 @@ interface Appender {
 }
 
 function startAppender(ledger: string, count: number | 'forever', actor: string): Appender {
-  const child = spawn(process.execPath, [APPENDER, ledger, String(count), actor], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  let markReady: () => void = () => undefined;
-  const ready = new Promise<void>((resolve) => (markReady = resolve));
-  child.stdout.setEncoding('utf8').on('data', (text: string) => {
-    stdout += text;
-    if (stdout.startsWith('ready\n')) markReady();
+  const { child, marked, closed } = startNode([APPENDER, ledger, String(count), actor], 'ready\n', { stdio: ['ignore', 'pipe', 'pipe'] });
+  const finished = closed.then(({ code, signal, stdout, stderr }) => {
+    // Only whole lines count: a hash cut off by the kill was never fully reported.
+    const complete = stdout.slice(0, stdout.lastIndexOf('\n') + 1);
+    const hashes = complete.split('\n').filter((line) => /^[0-9a-f]{64}$/.test(line));
+    return { hashes, code, signal, stderr };
   });
-  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-  const finished = new Promise<{ hashes: string[]; code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      markReady(); // a child that died early must not hang a waiter
-      // Only whole lines count: a hash cut off by the kill was never fully reported.
-      const complete = stdout.slice(0, stdout.lastIndexOf('\n') + 1);
-      const hashes = complete.split('\n').filter((line) => /^[0-9a-f]{64}$/.test(line));
-      resolve({ hashes, code, signal, stderr });
-    });
-  });
-  return { ready, finished, kill: () => child.kill('SIGKILL') };
+  return { ready: marked, finished, kill: () => child.kill('SIGKILL') };
 }
 
 /** Every entry_hash in the ledger, skipping blank lines and an unparseable (torn) last line. */
@@ -87,17 +61,6 @@ async function hashesInLedger(ledger: string): Promise<Set<string>> {
   return hashes;
 }
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with the same kill delays. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -120,7 +83,7 @@ describe('ledger across processes', () => {
 
   it('survives appenders killed with SIGKILL at random moments: no lost append, at worst a repairable torn tail', async () => {
     const ITERATIONS = 50;
-    const random = seededRandom(0x1ed6e5);
+    const random = mulberry32(0x1ed6e5);
     const ledger = path.join(scratch, 'killed', 'ledger.jsonl');
     const confirmed: string[] = [];
     let repairs = 0;

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +15,7 @@ import {
   type TokenRevocation,
 } from '../src/store/revocation-lists.js';
 import { thrown, rejection } from './helpers/errors.js';
+import { assertFreshBuild, startNode } from './helpers/processes.js';
 
 const FIXTURE = path.resolve(__dirname, 'fixtures/seed-v0.2/config/trust/token_revocations.jsonl');
 const REVOKED_HASH = '226e3724b836f185012b7bf4b89d90deec0c2dff9948399ca8ef7ef5abdc874c';
@@ -249,20 +249,6 @@ describe('concurrent revokes from several processes', () => {
   const ROOT = path.resolve(__dirname, '..');
   const BUILT = path.join(ROOT, 'dist/store/revocation-lists.js');
 
-  /** The children run dist/: refuse to test a build that is missing or older than the sources. */
-  function assertFreshBuild(): void {
-    for (const [source, built] of [
-      ['src/store/revocation-lists.ts', 'dist/store/revocation-lists.js'],
-      ['src/store/file-lock.ts', 'dist/store/file-lock.js'],
-    ] as const) {
-      const builtStat = fs.statSync(path.join(ROOT, built), { throwIfNoEntry: false });
-      if (builtStat === undefined) throw new Error(`${built} is missing: run \`npm run build\``);
-      if (fs.statSync(path.join(ROOT, source)).mtimeMs > builtStat.mtimeMs) {
-        throw new Error(`${built} is older than ${source}: run \`npm run build\``);
-      }
-    }
-  }
-
   /**
    * Loads the library, says "ready", waits for "go" on stdin (so all start at
    * once), revokes every hash in its own order, prints how many it added.
@@ -284,26 +270,13 @@ describe('concurrent revokes from several processes', () => {
   `;
 
   function startChild(file: string, seed: number, hashes: string[]) {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD, file, String(seed), ...hashes], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let markReady: () => void = () => undefined;
-    const ready = new Promise<void>((resolve) => (markReady = resolve));
-    child.stdout.setEncoding('utf8').on('data', (text: string) => {
-      stdout += text;
-      if (stdout.startsWith('ready\n')) markReady();
-    });
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    const finished = new Promise<{ added: number; code: number | null; stderr: string }>((resolve) =>
-      child.on('close', (code) => resolve({ added: Number(/added (\d+)/.exec(stdout)?.[1] ?? NaN), code, stderr })),
-    );
-    return { ready, finished, go: () => child.stdin.end('go\n') };
+    const { child, marked, closed } = startNode(['--input-type=module', '-e', CHILD, file, String(seed), ...hashes], 'ready\n');
+    const finished = closed.then(({ code, stdout, stderr }) => ({ added: Number(/added (\d+)/.exec(stdout)?.[1] ?? NaN), code, stderr }));
+    return { ready: marked, finished, go: () => child.stdin?.end('go\n') };
   }
 
   it('8 processes revoking the same 50 hashes at once leave exactly 50 lines', { timeout: 60_000 }, async () => {
-    assertFreshBuild();
+    assertFreshBuild(['src/store/revocation-lists.ts', 'src/store/file-lock.ts']);
     const file = path.join(tmp, 'trust', 'token_revocations.jsonl');
     const hashes = Array.from({ length: 50 }, (_, i) => i.toString(16).padStart(64, 'c'));
     const children = Array.from({ length: 8 }, (_, i) => startChild(file, i + 1, hashes));

@@ -44,7 +44,7 @@ describe.each(['2.0', '1.0'])('manifest %s', (format) => {
     // One artifact byte flipped.
     const original = fs.readFileSync(file);
     const flipped = Buffer.from(original);
-    flipped[12345] ^= 1;
+    flipped[12345] = flipped[12345]! ^ 1;
     fs.writeFileSync(file, flipped);
     expect(await verifyJson(manifest)).toMatchObject({ code: 1, status: 'invalid', reason: 'artifact-hash-mismatch' });
     fs.writeFileSync(file, original);

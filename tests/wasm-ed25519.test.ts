@@ -76,6 +76,12 @@ interface DebugExports {
   sc_is_canonical(a: number): number;
 }
 
+/** The WebAssembly JS API as used here (lib ES2022 has no WebAssembly types; see src/engine/backends/wasm.ts). */
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: object };
+};
+
 const debugPath = fileURLToPath(new URL('dist/wasm/ed25519.debug.wasm', REPO));
 const wasm = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(debugPath)), {}).exports as unknown as DebugExports;
 wasm.arena_reset();
@@ -530,7 +536,7 @@ describe('batches: sizes, positions of the invalid ones, bisection, repeated key
 
   it('repeated keys are merged: 16 signers, 600 signatures, same verdicts as one by one', async () => {
     const secrets = Array.from({ length: 16 }, () => ed.utils.randomSecretKey());
-    const items = Array.from({ length: 600 }, (_, i) => {
+    const items: Ed25519VerifyItem[] = Array.from({ length: 600 }, (_, i) => {
       const secret = secrets[i % 16]!;
       const message = Buffer.from(`release file ${i}`);
       return { publicKey: ed.getPublicKey(secret), message, signature: ed.sign(message, secret) };

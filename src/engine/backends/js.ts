@@ -17,34 +17,9 @@
 import { createRequire } from 'node:module';
 import type * as NobleSha2 from '@noble/hashes/sha2.js';
 
-import { BluxError } from '../../errors.js';
 import { verifyByRule } from '../rule.js';
-import type { Backend, Sha256Hasher } from '../types.js';
-
-type NobleSha256State = ReturnType<typeof NobleSha2.sha256.create>;
-
-class NobleSha256Hasher implements Sha256Hasher {
-  readonly #hash: NobleSha256State;
-  #finished = false;
-
-  constructor(state: NobleSha256State) {
-    this.#hash = state;
-  }
-
-  update(chunk: Uint8Array): Sha256Hasher {
-    if (this.#finished) throw new BluxError('internal', 'SHA-256 hasher used after digest()');
-    // noble hashes whole blocks at once and copies any tail into its own
-    // buffer, so callers may reuse the chunk's memory after this returns.
-    this.#hash.update(chunk);
-    return this;
-  }
-
-  digest(): Uint8Array {
-    if (this.#finished) throw new BluxError('internal', 'SHA-256 hasher used after digest()');
-    this.#finished = true;
-    return this.#hash.digest();
-  }
-}
+import type { Backend } from '../types.js';
+import { SingleUseHasher } from './single-use-hasher.js';
 
 export function createJsBackend(): Backend {
   const require = createRequire(import.meta.url);
@@ -56,7 +31,8 @@ export function createJsBackend(): Backend {
     name: 'js',
     sha256,
     sha256Many: (items) => items.map(sha256),
-    createSha256: () => new NobleSha256Hasher(nobleSha256.create()),
+    // noble hashes whole blocks and copies any tail into its own buffer, so chunks may be reused.
+    createSha256: () => new SingleUseHasher(nobleSha256.create()),
     // The rule includes the shared pre-check, and gives a verdict for any input.
     verifyEd25519Batch: async (items) => items.map(verifyByRule),
   };

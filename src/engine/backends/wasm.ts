@@ -31,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { BluxError } from '../../errors.js';
 import { passesEd25519Precheck } from '../precheck.js';
 import type { Backend, Ed25519VerifyItem } from '../types.js';
-import { NodeSha256Hasher, nodeSha256 } from './node-sha256.js';
+import { createNodeSha256Hasher, nodeSha256 } from './node-sha256.js';
 
 /**
  * The part of the WebAssembly JS API used here: the project compiles with
@@ -275,7 +275,7 @@ export function createWasmBackend(): Backend {
     name: 'wasm',
     sha256,
     sha256Many: (items) => items.map(sha256),
-    createSha256: () => new NodeSha256Hasher(),
+    createSha256: createNodeSha256Hasher,
     verifyEd25519Batch: async (items) => {
       try {
         return verifier.verify(items);
