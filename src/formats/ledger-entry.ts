@@ -61,6 +61,23 @@ export function formatLedgerTimestamp(instant: Date): string {
   return `${instant.toISOString().slice(0, 19)}+00:00`;
 }
 
+/**
+ * Signed entries (issue 5): `sig` is the base64 Ed25519 signature, by the key
+ * whose fingerprint is the entry's `actor`, over these bytes: the canonical
+ * JSON (Python scheme, as for `entry_hash`) of the entry without `entry_hash`
+ * and without `sig`. `entry_hash` covers `sig`, so a signed ledger stays a
+ * plain, valid chain for readers that know nothing of signatures (blux-reg 0.2).
+ */
+export const LEDGER_SIG_KEY = 'sig';
+
+/** The bytes an entry's `sig` signs. */
+export function ledgerSignedBytes(entry: JsonObject): Uint8Array {
+  const unsigned: JsonObject = new Map(entry);
+  unsigned.delete('entry_hash');
+  unsigned.delete(LEDGER_SIG_KEY);
+  return new TextEncoder().encode(canonicalPython(unsigned));
+}
+
 /** SHA-256 hex of the canonical JSON of `entry` minus its `entry_hash`: what `entry_hash` must be. */
 export function computeEntryHash(entry: JsonObject, engine: EngineOptions = {}): string {
   const withoutHash: JsonObject = new Map(entry);
