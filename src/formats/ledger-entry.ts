@@ -11,6 +11,7 @@
  */
 import { BluxError } from '../errors.js';
 import { sha256Hex, type EngineOptions } from '../engine/index.js';
+import { encodeBase64 } from './base64.js';
 import { fromPlain, parseJson, type JsonObject, type JsonValue } from './canonical/json-value.js';
 import { canonicalPython } from './canonical/python.js';
 
@@ -90,8 +91,29 @@ function requireStringOrNull(value: unknown, name: string): string | null {
   throw new BluxError('invalid-argument', `ledger field ${name} must be a string or null`);
 }
 
-/** Builds the entry that follows `prevHash` (null for the first entry), with its `entry_hash`. */
-export function buildLedgerEntry(fields: LedgerEntryFields, prevHash: string | null, ts: string): LedgerEntry {
+/** An Ed25519 signature is always this long; anything else means the signing callback is broken. */
+const ED25519_SIGNATURE_BYTES = 64;
+
+/**
+ * Signs an entry's `ledgerSignedBytes` with the private key of the entry's
+ * actor and returns the raw 64-byte Ed25519 signature. A callback rather than
+ * a key: the entry's `prev_hash` and `ts` are known only inside the ledger
+ * lock, and the store never sees key files or passphrases.
+ */
+export type LedgerSignFunction = (signedBytes: Uint8Array) => Uint8Array;
+
+/**
+ * Builds the entry that follows `prevHash` (null for the first entry), with
+ * its `entry_hash`. With `sign`, the entry also carries `sig` (see
+ * `ledgerSignedBytes`); the caller must have set `actor` to the fingerprint of
+ * the signing key, since that is the key a verifier checks `sig` against.
+ */
+export function buildLedgerEntry(
+  fields: LedgerEntryFields,
+  prevHash: string | null,
+  ts: string,
+  sign?: LedgerSignFunction,
+): LedgerEntry {
   if (typeof fields.action !== 'string' || fields.action === '') {
     throw new BluxError('invalid-argument', 'ledger field action must be a non-empty string');
   }
@@ -101,9 +123,13 @@ export function buildLedgerEntry(fields: LedgerEntryFields, prevHash: string | n
     if (LEDGER_CORE_KEYS.includes(key)) {
       throw new BluxError('invalid-argument', `ledger extra field ${JSON.stringify(key)} would overwrite a core field`);
     }
+    if (key === LEDGER_SIG_KEY) {
+      // A sig handed in as data would claim a signature the writer never made.
+      throw new BluxError('invalid-argument', `ledger extra field "${LEDGER_SIG_KEY}" is reserved: the writer sets it when it signs the entry`);
+    }
   }
   // Extras first, core keys last: the spread can never shadow a core field.
-  const unhashed = {
+  const unsigned = {
     ...extra,
     ts,
     action: fields.action,
@@ -113,8 +139,18 @@ export function buildLedgerEntry(fields: LedgerEntryFields, prevHash: string | n
     manifest_hash: requireStringOrNull(fields.manifest_hash ?? null, 'manifest_hash'),
     prev_hash: prevHash,
   };
+  // sig is made before entry_hash and is covered by it (readers without signature support still see a plain chain).
+  const unhashed = sign === undefined ? unsigned : { ...unsigned, [LEDGER_SIG_KEY]: signatureOf(unsigned, sign) };
   const entryHash = sha256Hex(canonicalPython(fromPlain(unhashed)));
   return { ...unhashed, entry_hash: entryHash };
+}
+
+function signatureOf(unsigned: Record<string, PlainJson>, sign: LedgerSignFunction): string {
+  const signature = sign(ledgerSignedBytes(fromPlain(unsigned) as JsonObject));
+  if (!(signature instanceof Uint8Array) || signature.length !== ED25519_SIGNATURE_BYTES) {
+    throw new BluxError('internal', `a ledger entry signature must be ${ED25519_SIGNATURE_BYTES} bytes (Ed25519)`);
+  }
+  return encodeBase64(signature);
 }
 
 /** The exact bytes of the entry's line: canonical JSON plus the terminating newline. */

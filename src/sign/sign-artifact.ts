@@ -185,7 +185,7 @@ export async function signArtifact(artifactFile: string, options: SignOptions): 
       payload_summary: `manifest:${path.basename(manifestFile)}`,
       artifact_hash: sha256,
       manifest_hash: manifestHash,
-    });
+    }, { sign: signer.sign }); // the key is unlocked already: the entry is signed by the signer it names
     return { manifestFile, format, action, artifact, keyFingerprint: signer.fingerprint, manifestHash, signers };
   });
 }

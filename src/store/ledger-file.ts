@@ -30,6 +30,7 @@ import {
   serializeLedgerLine,
   type LedgerEntry,
   type LedgerEntryFields,
+  type LedgerSignFunction,
 } from '../formats/ledger-entry.js';
 import { toInputError } from '../io/read-document.js';
 import { withExclusiveLock, withSharedLock } from './file-lock.js';
@@ -164,6 +165,11 @@ async function readLastEntryHash(handle: FileHandle, size: number, file: string)
 export interface AppendLedgerOptions {
   /** The entry's `ts`; now unless given (tests pin it). */
   now?: Date;
+  /**
+   * Signs the entry (adds `sig`): called inside the lock, once `prev_hash` and
+   * `ts` are known. `fields.actor` must be the signing key's fingerprint.
+   */
+  sign?: LedgerSignFunction;
 }
 
 async function fileExists(file: string): Promise<boolean> {
@@ -211,7 +217,7 @@ async function writeWholeLine(handle: FileHandle, bytes: Buffer, sizeBefore: num
  * the ledger (and its folder) when missing. Returns only once the line is on
  * disk (fdatasync). Throws `ledger-torn` when the file ends in an incomplete
  * line and `ledger-corrupt` when the last line has no usable `entry_hash`;
- * nothing is written then.
+ * nothing is written then. With `opts.sign` the entry is signed (`sig`).
  */
 export async function appendLedgerEntry(
   ledgerPath: string,
@@ -236,7 +242,7 @@ export async function appendLedgerEntry(
     try {
       const { size } = await handle.stat();
       const prevHash = await readLastEntryHash(handle, size, ledgerPath);
-      entry = buildLedgerEntry(fields, prevHash, formatLedgerTimestamp(opts.now ?? new Date()));
+      entry = buildLedgerEntry(fields, prevHash, formatLedgerTimestamp(opts.now ?? new Date()), opts.sign);
       await writeWholeLine(handle, Buffer.from(serializeLedgerLine(entry), 'utf8'), size, ledgerPath);
       await handle.datasync();
     } finally {

@@ -77,6 +77,6 @@ export async function issueToken(options: IssueOptions): Promise<IssueResult> {
     actor: signer.fingerprint,
     payload_summary: `capability:${options.capability}`,
     extra: { token_hash: tokenHash },
-  });
+  }, { sign: signer.sign }); // the issuer's key is unlocked already: the entry is signed by the actor it names
   return { token, tokenHash, storedAt, output: options.output ?? null };
 }

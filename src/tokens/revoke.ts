@@ -27,6 +27,8 @@ export async function revokeToken(options: RevokeTokenOptions): Promise<{ added:
   // The ledger entry first: if the ledger cannot take it (torn, corrupt, not
   // writable) nothing changes, instead of a revocation the ledger never saw.
   // Two revokers racing may both record it; the list keeps one line.
+  // Unsigned: the actor is the free-text revoker ("security-team"), not a
+  // local key, so there is no key whose signature a verifier could check.
   await appendLedgerEntry(options.paths.ledger, {
     action: 'token-revoke',
     actor: options.revoker,

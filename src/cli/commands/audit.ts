@@ -1,6 +1,6 @@
 /** `audit add-event | tail | verify-chain | repair`: the hash-chained ledger. */
 import type { Command } from 'commander';
-import { contextFrom, parseCount } from '../context.js';
+import { contextFrom, parseCount, passphraseGetter } from '../context.js';
 import { complain, printJson, say } from '../output.js';
 
 type Run = (action: (cmd: Command) => Promise<number>) => (...args: unknown[]) => Promise<void>;
@@ -40,16 +40,26 @@ export function registerAuditCommands(program: Command, run: Run): void {
   audit
     .command('add-event')
     .argument('<message>', 'what happened')
-    .description('append an event to the ledger')
-    .option('--actor <who>', 'who did it', 'anonymous')
+    .description('append an event to the ledger; with --key, signed by that local key (actor = its fingerprint)')
+    .option('--actor <who>', 'who did it, free text, unsigned (default "anonymous")')
+    .option('-k, --key <name>', 'sign the entry with this local key; the actor is its fingerprint')
+    .option('--passphrase-file <file>', 'passphrase of --key (else BLUX_REG_PASSPHRASE, else a prompt)')
     .option('--ledger <file>', 'ledger file (default <config>/trust/ledger.jsonl)')
     .option('--json', 'print the new entry as JSON')
     .action(run(async (cmd) => {
-      const flags = cmd.opts<{ actor: string; json?: boolean }>();
-      const { appendLedgerEntry } = await import('../../store/ledger-file.js');
-      const entry = await appendLedgerEntry(ledgerOf(cmd), { action: 'event', actor: flags.actor, payload_summary: cmd.args[0]! });
+      const flags = cmd.opts<{ actor?: string; key?: string; passphraseFile?: string; json?: boolean }>();
+      const { addLedgerEvent } = await import('../../audit/add-event.js');
+      const signAs = flags.key === undefined
+        ? undefined
+        : { paths: contextFrom(cmd).paths, keyName: flags.key, getPassphrase: passphraseGetter(flags.passphraseFile, flags.key) };
+      const entry = await addLedgerEvent({
+        ledger: ledgerOf(cmd),
+        message: cmd.args[0]!,
+        ...(flags.actor !== undefined ? { actor: flags.actor } : {}),
+        ...(signAs !== undefined ? { signAs } : {}),
+      });
       if (flags.json === true) printJson(entry);
-      else say(`appended event ${entry.entry_hash}`);
+      else say(`appended ${entry['sig'] !== undefined ? 'signed ' : ''}event ${entry.entry_hash}`);
       return 0;
     }));
 
@@ -67,7 +77,9 @@ export function registerAuditCommands(program: Command, run: Run): void {
       if (flags.json === true) printJson(entries);
       else {
         for (const e of entries) {
-          say(`${String(e['ts'])}  ${String(e['action']).padEnd(12)} ${String(e['actor']).slice(0, 16).padEnd(16)}  ${String(e['payload_summary'] ?? '')}`);
+          // "signed" = carries a sig; whether it verifies is `audit verify-chain`'s job.
+          const signed = e['sig'] !== undefined ? 'signed  ' : 'unsigned';
+          say(`${String(e['ts'])}  ${String(e['action']).padEnd(12)} ${String(e['actor']).slice(0, 16).padEnd(16)}  ${signed}  ${String(e['payload_summary'] ?? '')}`);
         }
       }
       return 0;
