@@ -252,3 +252,4 @@ export async function verifyEd25519(task: VerifyEd25519Task): Promise<unknown> {
   const verdicts = await getBackend(task.backend).verifyEd25519Batch(unpackEd25519Batch(task.batch));
   return piscinaApi().move(Uint8Array.from(verdicts, (valid) => (valid ? 1 : 0)));
 }
+export { merkleCountLines, merkleRange } from '../transparency/worker-tasks.js';

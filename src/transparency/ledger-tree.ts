@@ -1,0 +1,166 @@
+/**
+ * The Merkle tree of a ledger file, computed by streaming: the root of any
+ * prefix (one pass, O(log n) memory, on one thread or split over the engine
+ * pool), and the subtree hashes a proof is made of (one pass over the leaves
+ * the tree covers, never the whole file in memory).
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+
+import { BluxError } from '../errors.js';
+import { getBackend, type EngineOptions } from '../engine/index.js';
+import { defaultJobs, getEnginePool } from '../engine/pool.js';
+import { resolveBackendName } from '../engine/backend-name.js';
+import { fileSize, scanLeaves } from './leaf-reader.js';
+import { CompactRange, hashLeaves, type CompactRangeState, type LeafRange, type Sha256Many } from './merkle.js';
+import { compactRangeOfBytes, type MerkleCountTask, type MerkleRangeTask } from './worker-tasks.js';
+
+export interface LedgerTreeOptions extends EngineOptions {
+  /** Leaves to cover (a prefix); every complete line unless given. */
+  treeSize?: number;
+  /** Threads; 1 hashes in this thread. `os.availableParallelism()` unless given. */
+  jobs?: number;
+}
+
+export interface LedgerTreeHead {
+  size: number;
+  root: Uint8Array;
+  /** The compact range of [0, size): enough to extend the tree without re-reading it. */
+  range: CompactRangeState;
+}
+
+export function engineSha256Many(opts: EngineOptions = {}): Sha256Many {
+  const backend = getBackend(opts.backend);
+  return (items) => backend.sha256Many(items);
+}
+
+/** Below this, splitting a ledger over threads costs more than it saves. */
+const MIN_PARALLEL_BYTES = 4 * 1024 * 1024;
+
+/** Offset just after the first "\n" at or after `from` (or `limit`). */
+function nextLineStart(fd: number, from: number, limit: number): number {
+  const probe = Buffer.allocUnsafe(64 * 1024);
+  for (let at = from; at < limit; ) {
+    const read = readSync(fd, probe, 0, Math.min(probe.length, limit - at), at);
+    if (read === 0) return limit;
+    const newline = probe.subarray(0, read).indexOf(0x0a);
+    if (newline !== -1) return at + newline + 1;
+    at += read;
+  }
+  return limit;
+}
+
+/** About `parts` line-aligned byte ranges of [0, size), in order. */
+function lineAlignedRanges(file: string, size: number, parts: number): { start: number; end: number }[] {
+  const fd = openSync(file, 'r');
+  try {
+    const ranges: { start: number; end: number }[] = [];
+    let start = 0;
+    for (let part = 1; part <= parts && start < size; part++) {
+      const end = part === parts ? size : nextLineStart(fd, Math.max(Math.floor((size * part) / parts) - 1, start), size);
+      if (end > start) ranges.push({ start, end });
+      start = end;
+    }
+    return ranges;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function checkTreeSize(treeSize: number, available: number, file: string): void {
+  if (treeSize > available) {
+    throw new BluxError('invalid-argument', `the ledger has ${available} complete lines, fewer than the tree size ${treeSize}`, { file });
+  }
+}
+
+/** The tree head of the ledger (or of its first `treeSize` lines). */
+export async function ledgerTreeHead(file: string, opts: LedgerTreeOptions = {}): Promise<LedgerTreeHead> {
+  const backend = resolveBackendName(opts.backend);
+  const sha256Many = engineSha256Many({ backend });
+  const jobs = opts.jobs ?? defaultJobs();
+  const size = fileSize(file);
+  const wanted = opts.treeSize ?? Number.POSITIVE_INFINITY;
+  if (jobs <= 1 || size < MIN_PARALLEL_BYTES) {
+    const state = compactRangeOfBytes({ file, start: 0, end: size, beginLeaf: 0, maxLeaves: wanted, backend });
+    if (opts.treeSize !== undefined) checkTreeSize(opts.treeSize, state.end, file);
+    const range = CompactRange.fromState(state, sha256Many);
+    return { size: range.end, root: range.root(), range: state };
+  }
+  // Two passes over the slices: line counts (cheap) give each slice its first leaf index, then the hashing.
+  const pool = getEnginePool(jobs);
+  const slices = lineAlignedRanges(file, size, jobs * 2);
+  const counts = (await Promise.all(slices.map((s) => pool.run({ file, ...s } satisfies MerkleCountTask, { name: 'merkleCountLines' })))) as number[];
+  const tasks: MerkleRangeTask[] = [];
+  let beginLeaf = 0;
+  slices.forEach((slice, i) => {
+    const take = Math.min(counts[i]!, wanted - beginLeaf);
+    if (take > 0) tasks.push({ file, ...slice, beginLeaf, maxLeaves: take, backend });
+    beginLeaf += Math.max(take, 0);
+  });
+  if (opts.treeSize !== undefined) checkTreeSize(opts.treeSize, beginLeaf, file);
+  const states = (await Promise.all(tasks.map((t) => pool.run(t, { name: 'merkleRange' })))) as CompactRangeState[];
+  const range = new CompactRange(0, sha256Many);
+  for (const state of states) range.merge(state);
+  return { size: range.end, root: range.root(), range: range.state() };
+}
+
+export interface SubtreeScan {
+  /** MTH of each requested range, in the order asked. */
+  hashes: Uint8Array[];
+  /** Copies of the lines asked for by index. */
+  leaves: Map<number, Uint8Array>;
+  /** Byte offset of each line asked for. */
+  leafOffsets: Map<number, number>;
+  leavesHashed: number;
+  bytesRead: number;
+}
+
+export interface SubtreeScanOptions extends EngineOptions {
+  /** Line indexes whose bytes to return. */
+  wantLeaves?: readonly number[];
+  /** Byte offset of leaf `firstLeaf` (0 for leaf 0): scanning can start past a known prefix. */
+  startByte?: number;
+  firstLeaf?: number;
+}
+
+/**
+ * MTH(D[begin:end]) of each (disjoint) range, in one pass over the leaves up
+ * to the last range's end; leaves outside every range are read but not
+ * hashed. What proof generation over a file costs: one read of the prefix.
+ */
+export function subtreeHashesOfFile(file: string, ranges: readonly LeafRange[], opts: SubtreeScanOptions = {}): SubtreeScan {
+  const sha256Many = engineSha256Many(opts);
+  const firstLeaf = opts.firstLeaf ?? 0;
+  const wanted = new Set(opts.wantLeaves ?? []);
+  const stop = Math.max(0, ...ranges.map((r) => r.end), ...[...wanted].map((i) => i + 1)) - firstLeaf;
+  const builders = ranges.map((r) => new CompactRange(r.begin, sha256Many));
+  const leaves = new Map<number, Uint8Array>();
+  const leafOffsets = new Map<number, number>();
+  let next = firstLeaf;
+  let leavesHashed = 0;
+  const scan = scanLeaves(
+    file,
+    (batch) => {
+      const batchBegin = next;
+      const batchEnd = next + batch.lines.length;
+      for (const index of wanted) {
+        if (index >= batchBegin && index < batchEnd) {
+          leaves.set(index, Uint8Array.from(batch.lines[index - batchBegin]!));
+          leafOffsets.set(index, batch.offsets[index - batchBegin]!);
+        }
+      }
+      ranges.forEach((r, i) => {
+        const from = Math.max(r.begin, batchBegin);
+        const to = Math.min(r.end, batchEnd);
+        if (from >= to) return;
+        builders[i]!.appendLeafHashes(hashLeaves(batch.lines.slice(from - batchBegin, to - batchBegin), sha256Many));
+        leavesHashed += to - from;
+      });
+      next = batchEnd;
+    },
+    { start: opts.startByte ?? 0, maxLeaves: stop },
+  );
+  if (next - firstLeaf < stop) {
+    throw new BluxError('invalid-argument', `the ledger has only ${next} complete lines, fewer than the ${stop + firstLeaf} needed`, { file });
+  }
+  return { hashes: builders.map((b) => b.fold()), leaves, leafOffsets, leavesHashed, bytesRead: scan.bytesRead };
+}

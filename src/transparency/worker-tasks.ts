@@ -1,0 +1,47 @@
+/**
+ * Worker tasks of the Merkle tree (re-exported by engine/worker.ts): each
+ * worker takes one line-aligned byte range of the ledger. Counting comes
+ * first because a compact range depends on the absolute index of its first
+ * leaf, which a worker cannot know without the line counts before it.
+ */
+import { getBackend } from '../engine/index.js';
+import type { BackendName } from '../engine/types.js';
+import { scanLeaves } from './leaf-reader.js';
+import { CompactRange, hashLeaves, type CompactRangeState } from './merkle.js';
+
+export interface MerkleCountTask {
+  file: string;
+  start: number;
+  end: number;
+}
+
+/** Worker task: the number of complete lines in [start, end). */
+export function merkleCountLines(task: MerkleCountTask): number {
+  return scanLeaves(task.file, () => {}, { start: task.start, end: task.end }).leaves;
+}
+
+export interface MerkleRangeTask extends MerkleCountTask {
+  /** Index of the first line of the range in the whole ledger. */
+  beginLeaf: number;
+  /** Lines of the range to take (the tree may end inside the range). */
+  maxLeaves: number;
+  backend: BackendName;
+}
+
+/** The compact range of leaves [beginLeaf, beginLeaf + n) of one byte range, hashed in one batch per read. */
+export function compactRangeOfBytes(task: MerkleRangeTask): CompactRangeState {
+  const backend = getBackend(task.backend);
+  const sha256Many = (items: readonly Uint8Array[]): Uint8Array[] => backend.sha256Many(items);
+  const range = new CompactRange(task.beginLeaf, sha256Many);
+  scanLeaves(task.file, (batch) => range.appendLeafHashes(hashLeaves(batch.lines, sha256Many)), {
+    start: task.start,
+    end: task.end,
+    maxLeaves: task.maxLeaves,
+  });
+  return range.state();
+}
+
+/** Worker task: compactRangeOfBytes (its hashes are small and cloned). */
+export function merkleRange(task: MerkleRangeTask): CompactRangeState {
+  return compactRangeOfBytes(task);
+}

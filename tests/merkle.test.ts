@@ -1,0 +1,184 @@
+// The Merkle tree against a naive reference (the RFC 6962 definition, recursively, in memory):
+// compact ranges (appended in random batches, merged at random cuts), inclusion and consistency
+// proofs, and the streaming tree of a ledger file on one thread and on the worker pool.
+import { hash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { closeEnginePool } from '../src/engine/index.js';
+import { scanLeaves } from '../src/transparency/leaf-reader.js';
+import { ledgerTreeHead, subtreeHashesOfFile } from '../src/transparency/ledger-tree.js';
+import {
+  CompactRange,
+  consistencyProofRanges,
+  hashLeaves,
+  inclusionProofRanges,
+  largestPowerOfTwoBelow,
+  verifyConsistency,
+  verifyInclusion,
+  type Sha256Many,
+} from '../src/transparency/merkle.js';
+import { mulberry32 } from './helpers/random.js';
+import { sha256Many, writeChainedLines } from './transparency-helpers.js';
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+/** node:crypto's one-shot hash: the same SHA-256, fewer objects per call, for the half-million-proof loop. */
+const fastSha256Many: Sha256Many = (items) => items.map((item) => new Uint8Array(hash('sha256', item, 'buffer')));
+
+/** MTH(D[begin:end]) straight from RFC 6962 2.1, memoized: the reference. */
+function naiveTree(leafHashes: readonly Uint8Array[], many: Sha256Many) {
+  const memo = new Map<string, Uint8Array>();
+  const mth = (begin: number, end: number): Uint8Array => {
+    const key = `${begin}:${end}`;
+    const known = memo.get(key);
+    if (known !== undefined) return known;
+    let value: Uint8Array;
+    if (end - begin === 0) value = many([new Uint8Array(0)])[0]!;
+    else if (end - begin === 1) value = leafHashes[begin]!;
+    else {
+      const k = largestPowerOfTwoBelow(end - begin);
+      value = many([Buffer.concat([Buffer.from([1]), mth(begin, begin + k), mth(begin + k, end)])])[0]!;
+    }
+    memo.set(key, value);
+    return value;
+  };
+  return mth;
+}
+
+/** PATH(m, D[n]) from the RFC's recursive definition, as hashes. */
+function naivePath(m: number, begin: number, end: number, mth: (b: number, e: number) => Uint8Array): Uint8Array[] {
+  if (end - begin === 1) return [];
+  const k = largestPowerOfTwoBelow(end - begin);
+  return m < k
+    ? [...naivePath(m, begin, begin + k, mth), mth(begin + k, end)]
+    : [...naivePath(m - k, begin + k, end, mth), mth(begin, begin + k)];
+}
+
+function randomLeaves(random: () => number, count: number): Uint8Array[] {
+  return Array.from({ length: count }, () => Uint8Array.from({ length: Math.floor(random() * 40) }, () => Math.floor(random() * 256)));
+}
+
+describe('compact ranges and proofs vs the naive reference', () => {
+  it('random trees: roots by batches and merges, inclusion proofs, consistency proofs (seed 6962)', () => {
+    const random = mulberry32(6962);
+    for (let trial = 0; trial < 60; trial++) {
+      const size = 1 + Math.floor(random() * 300);
+      const leafHashes = hashLeaves(randomLeaves(random, size), sha256Many);
+      const mth = naiveTree(leafHashes, sha256Many);
+
+      // Random batches, random merge points.
+      const cuts = [0, ...Array.from({ length: 4 }, () => Math.floor(random() * size)).sort((a, b) => a - b), size];
+      const merged = new CompactRange(0, sha256Many);
+      for (let c = 0; c + 1 < cuts.length; c++) {
+        const part = new CompactRange(cuts[c]!, sha256Many);
+        for (let at = cuts[c]!; at < cuts[c + 1]!; ) {
+          const take = Math.min(cuts[c + 1]! - at, 1 + Math.floor(random() * 20));
+          part.appendLeafHashes(leafHashes.slice(at, at + take));
+          at += take;
+        }
+        merged.merge(part);
+      }
+      expect(hex(merged.root()), `size ${size}`).toBe(hex(mth(0, size)));
+
+      const leaf = Math.floor(random() * size);
+      const proof = inclusionProofRanges(leaf, size).map((r) => mth(r.begin, r.end));
+      expect(proof.map(hex)).toEqual(naivePath(leaf, 0, size, mth).map(hex));
+      expect(verifyInclusion(leaf, size, leafHashes[leaf]!, proof, mth(0, size), sha256Many).ok).toBe(true);
+      if (proof.length > 0) {
+        const bad = proof.map((h) => Uint8Array.from(h));
+        bad[Math.floor(random() * bad.length)]![0]! ^= 1;
+        expect(verifyInclusion(leaf, size, leafHashes[leaf]!, bad, mth(0, size), sha256Many)).toMatchObject({ ok: false, failure: 'root-mismatch' });
+      }
+      const oldSize = 1 + Math.floor(random() * size);
+      const consistency = consistencyProofRanges(oldSize, size).map((r) => mth(r.begin, r.end));
+      expect(verifyConsistency(oldSize, size, consistency, mth(0, oldSize), mth(0, size), sha256Many).ok).toBe(true);
+      const forkedOldRoot = Uint8Array.from(mth(0, oldSize));
+      forkedOldRoot[31]! ^= 0x80;
+      expect(verifyConsistency(oldSize, size, consistency, forkedOldRoot, mth(0, size), sha256Many).ok).toBe(false);
+    }
+  });
+});
+
+describe('a 1,000-entry ledger file', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'blux-merkle-'));
+  const ledger = path.join(dir, 'ledger.jsonl');
+  writeChainedLines(ledger, 1000);
+  const lines: Uint8Array[] = [];
+  scanLeaves(ledger, (batch) => lines.push(...batch.lines.map((l) => Uint8Array.from(l))));
+  const leafHashes = hashLeaves(lines, fastSha256Many);
+  const mth = naiveTree(leafHashes, fastSha256Many);
+  afterAll(async () => {
+    await closeEnginePool();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('consistency proofs between every pair of sizes 1 <= m <= n <= 1000 verify; with the old root of another size they fail', () => {
+    let checked = 0;
+    for (let n = 1; n <= 1000; n++) {
+      const newRoot = mth(0, n);
+      for (let m = 1; m <= n; m++) {
+        const proof = consistencyProofRanges(m, n).map((r) => mth(r.begin, r.end));
+        const check = verifyConsistency(m, n, proof, mth(0, m), newRoot, fastSha256Many);
+        if (!check.ok) throw new Error(`consistency ${m} -> ${n}: ${check.message}`);
+        checked++;
+      }
+      // A fork: the same proof against a wrong old root is refused (one per new size keeps this fast).
+      const m = 1 + ((n * 7919) % n);
+      if (m < n) {
+        const proof = consistencyProofRanges(m, n).map((r) => mth(r.begin, r.end));
+        expect(verifyConsistency(m, n, proof, leafHashes[n - 1]!, newRoot, fastSha256Many).ok).toBe(false);
+      }
+    }
+    expect(checked).toBe((1000 * 1001) / 2);
+  });
+
+  it('the streamed root of every 37th prefix equals the reference, on one thread and on 2 workers', async () => {
+    for (let size = 0; size <= 1000; size += 37) {
+      const head = await ledgerTreeHead(ledger, { treeSize: size, jobs: 1, backend: 'native' });
+      expect(hex(head.root), `size ${size}`).toBe(hex(mth(0, size)));
+    }
+    const whole = await ledgerTreeHead(ledger, { jobs: 1 });
+    expect(whole.size).toBe(1000);
+    expect(hex(whole.root)).toBe(hex(mth(0, 1000)));
+  });
+
+  it('subtreeHashesOfFile gives the proof hashes and the leaf bytes', () => {
+    const ranges = inclusionProofRanges(613, 1000);
+    const scan = subtreeHashesOfFile(ledger, ranges, { wantLeaves: [613] });
+    expect(scan.hashes.map(hex)).toEqual(naivePath(613, 0, 1000, mth).map(hex));
+    expect(Buffer.from(scan.leaves.get(613)!).toString()).toBe(Buffer.from(lines[613]!).toString());
+    expect(scan.leavesHashed).toBe(999);
+  });
+
+  it('a torn last line is not a leaf; a tree size beyond the complete lines is refused', async () => {
+    const torn = path.join(dir, 'torn.jsonl');
+    writeChainedLines(torn, 10);
+    const { appendFileSync } = await import('node:fs');
+    appendFileSync(torn, '{"action":"ev');
+    const head = await ledgerTreeHead(torn, { jobs: 1 });
+    expect(head.size).toBe(10);
+    await expect(ledgerTreeHead(torn, { jobs: 1, treeSize: 11 })).rejects.toMatchObject({ code: 'invalid-argument' });
+  });
+});
+
+describe('the worker pool path', () => {
+  it('a 6 MiB ledger: the root on 2 workers equals the one-thread root, for the whole file and a prefix', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'blux-merkle-pool-'));
+    try {
+      const ledger = path.join(dir, 'ledger.jsonl');
+      writeChainedLines(ledger, 22_000);
+      for (const treeSize of [undefined, 12_345]) {
+        const opts = treeSize === undefined ? {} : { treeSize };
+        const one = await ledgerTreeHead(ledger, { ...opts, jobs: 1 });
+        const two = await ledgerTreeHead(ledger, { ...opts, jobs: 2 });
+        expect(two.size).toBe(treeSize ?? 22_000);
+        expect(hex(two.root)).toBe(hex(one.root));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await closeEnginePool();
+    }
+  });
+});
