@@ -21,6 +21,8 @@ import { describe, expect, it } from 'vitest';
 
 import { getBackend, verifyEd25519Parallel, closeEnginePool, type Ed25519VerifyItem } from '../src/engine/index.js';
 import { ED25519_L as L, ED25519_P as P } from '../src/engine/precheck.js';
+import { createWasmBackend, validItemsOf } from '../src/engine/backends/wasm.js';
+import { mulberry32 } from './helpers/random.js';
 
 ed.hashes.sha512 = sha512;
 
@@ -572,5 +574,96 @@ describe('batches: sizes, positions of the invalid ones, bisection, repeated key
     } finally {
       await closeEnginePool();
     }
+  });
+});
+
+describe('naming the invalid items of a failed batch (group testing)', () => {
+  /** A check oracle over a known set of invalid items, counting its calls. */
+  const oracle = (invalid: ReadonlySet<number>) => {
+    const calls = { count: 0 };
+    const check = (group: readonly number[]): boolean => {
+      calls.count++;
+      return group.every((i) => !invalid.has(i));
+    };
+    return { calls, check };
+  };
+
+  it('finds exactly the valid items at every invalid rate and size (random mixes, seeded)', () => {
+    const random = mulberry32(4);
+    for (const size of [1, 2, 3, 63, 64, 1000]) {
+      for (const rate of [0, 0.001, 0.01, 0.1, 0.5, 0.9, 1]) {
+        for (let round = 0; round < 5; round++) {
+          const list = Array.from({ length: size }, (_, i) => i);
+          const invalid = new Set(list.filter(() => random() < rate));
+          const { check } = oracle(invalid);
+          const valid = validItemsOf(list, check);
+          expect(valid.sort((a, b) => a - b)).toEqual(list.filter((i) => !invalid.has(i)));
+        }
+      }
+    }
+  });
+
+  it('costs one check when all are valid, and few checks per item when many are invalid', () => {
+    const list = Array.from({ length: 1024 }, (_, i) => i);
+    const none = oracle(new Set());
+    validItemsOf(list, none.check);
+    expect(none.calls.count).toBe(1);
+    // One invalid: about 2 sqrt(n) checks, not n.
+    const one = oracle(new Set([517]));
+    expect(validItemsOf(list, one.check)).toHaveLength(1023);
+    expect(one.calls.count).toBeLessThan(100);
+    // All invalid: about one check per item (plain bisection would need ~2n).
+    const all = oracle(new Set(list));
+    expect(validItemsOf(list, all.check)).toEqual([]);
+    expect(all.calls.count).toBeLessThan(1.1 * list.length);
+  });
+
+  for (const percent of [0, 1, 10, 50, 100]) {
+    it(`wasm backend, ${percent} % invalid in a batch of 400: exact verdicts`, async () => {
+      const random = mulberry32(100 + percent);
+      const items = Array.from({ length: 400 }, (_, i) => signInputItems[i % signInputItems.length]!);
+      const bad = new Set<number>();
+      items.forEach((item, i) => {
+        if (random() * 100 < percent) {
+          bad.add(i);
+          const signature = Uint8Array.from(item.signature);
+          signature[i % 32]! ^= 1 << (i & 7); // a bit of R
+          items[i] = { ...item, signature };
+        }
+      });
+      const expected = items.map(ruleVerdict);
+      expect(expected.filter((v) => !v).length).toBe(bad.size);
+      expect(await verifyBatch(items)).toEqual(expected);
+    });
+  }
+});
+
+describe.each(['pippenger', 'straus'] as const)('every check through one multi-scalar multiplication: %s', (msm) => {
+  const forced = createWasmBackend({ msm });
+  const mixed = (): Ed25519VerifyItem[] => {
+    const items = [...adversarialItems(), ...wycheproofItems.map((c) => c.item), ...signInputItems.slice(0, 40)];
+    // Shuffled the same way each run, so valid and invalid ones interleave.
+    const random = mulberry32(7);
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [items[i], items[j]] = [items[j]!, items[i]!];
+    }
+    return items;
+  };
+
+  it('gives the rule verdict on vectors and adversarial inputs, in one batch, in batches of 5, and one by one', async () => {
+    const items = mixed();
+    const expected = items.map(ruleVerdict);
+    expect(await forced.verifyEd25519Batch(items)).toEqual(expected);
+    const inFives: boolean[] = [];
+    for (let i = 0; i < items.length; i += 5) inFives.push(...(await forced.verifyEd25519Batch(items.slice(i, i + 5))));
+    expect(inFives).toEqual(expected);
+    const oneByOne: boolean[] = [];
+    for (const item of items) oneByOne.push(...(await forced.verifyEd25519Batch([item])));
+    expect(oneByOne).toEqual(expected);
+  });
+
+  it('an unknown method is refused with a clear error', () => {
+    expect(() => createWasmBackend({ msm: 'bogus' as never })).toThrow(/unknown multi-scalar multiplication "bogus"/);
   });
 });

@@ -24,7 +24,8 @@ import { FE_BYTES } from './field';
 import { NIELS_BYTES, POINT_BYTES, BASE_NIELS, ge_decode, ge_is_small_order, niels_from_affine, ge_mul_by_cofactor, ge_is_identity } from './point';
 import { SCALAR_BYTES, sc_reduce512, sc_mul, sc_add, sc_neg, sc_is_canonical } from './scalar';
 import { arena_alloc, arena_mark, arena_release, arena_reset } from './arena';
-import { msm } from './msm';
+import { msm, pippengerCost } from './msm';
+import { straus, strausCost } from './straus';
 import { fe_frombytes, fe_tobytes } from './field';
 
 // Key record, written by JS, status (and x, y) written back here.
@@ -141,6 +142,29 @@ export function batch_prepare(keys: usize, keysN: i32, items: usize, itemsN: i32
   }
 }
 
+// Which multi-scalar multiplication batch_check uses: the cheaper by the cost models, or one forced (bench, tests).
+export const MSM_AUTO: i32 = 0;
+export const MSM_PIPPENGER: i32 = 1;
+export const MSM_STRAUS: i32 = 2;
+let msmMethod: i32 = MSM_AUTO;
+
+/** Forces a multi-scalar multiplication method (MSM_*) for the following checks; returns false for an unknown one. */
+export function batch_set_msm(method: i32): bool {
+  if (method < MSM_AUTO || method > MSM_STRAUS) return false;
+  msmMethod = method;
+  return true;
+}
+
+/** n terms, `half` of them with 128-bit scalars (the R terms' z_i). */
+function multiScalarMul(result: usize, points: usize, scalars: usize, n: i32, half: i32): void {
+  let method = msmMethod;
+  if (method == MSM_AUTO) {
+    method = strausCost(n - half, half) < pippengerCost(n - half, half) ? MSM_STRAUS : MSM_PIPPENGER;
+  }
+  if (method == MSM_STRAUS) straus(result, points, scalars, n);
+  else msm(result, points, scalars, n, half);
+}
+
 /**
  * The batch equation over the items listed at `indices` (count u32 item
  * indices, all with status 1): true iff, with overwhelming probability, each
@@ -191,7 +215,7 @@ export function batch_check(indices: usize, count: i32): bool {
   sc_neg(scalars + <usize>terms * SCALAR_BYTES, SUM_ZS);
   terms++;
 
-  msm(RESULT, points, scalars, terms, count);
+  multiScalarMul(RESULT, points, scalars, terms, count);
   ge_mul_by_cofactor(RESULT, RESULT);
   const ok = ge_is_identity(RESULT);
   arena_release(mark);

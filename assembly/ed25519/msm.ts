@@ -16,10 +16,8 @@
  * each n (scalars with only the low 128 bits set, the batch coefficients of
  * the R points, skip the upper windows and are counted half).
  *
- * Bos-Coster was not implemented, so not measured against this; Pippenger
- * was chosen for being simple to get right and for its cost growing as
- * n / log n. For tiny n (a single verification: 3 points) a Straus-style
- * interleaved window method would be about twice as fast; not done yet.
+ * Pippenger's cost grows as n / log n; for a handful of points its bucket
+ * sums dominate and Straus' method (straus.ts) is used instead (batch.ts).
  */
 import { POINT_BYTES, ge_identity, ge_add_niels, ge_add_cached, ge_to_cached, ge_double, ge_copy } from './point';
 import { arena_alloc } from './arena';
@@ -41,20 +39,29 @@ function windowCount(c: i32): i32 {
   return (SCALAR_BITS + 1 + c - 1) / c;
 }
 
+function pippengerCostFor(c: i32, n: i32, h: i32): f64 {
+  const windows = <f64>windowCount(c);
+  const halfWindows = <f64>((128 + 1 + c - 1) / c);
+  return windows * (MIXED_ADD_COST * <f64>n + FULL_ADD_COST * <f64>(1 << c)) + halfWindows * MIXED_ADD_COST * <f64>h;
+}
+
 /** The c minimising the cost model for n full-size and h half-size (128-bit) scalars. */
 export function chooseWindowBits(n: i32, h: i32): i32 {
   let best = 1;
   let bestCost = Infinity;
   for (let c = 1; c <= MAX_WINDOW_BITS; c++) {
-    const windows = <f64>windowCount(c);
-    const halfWindows = <f64>((128 + 1 + c - 1) / c);
-    const cost = windows * (MIXED_ADD_COST * <f64>n + FULL_ADD_COST * <f64>(1 << c)) + halfWindows * MIXED_ADD_COST * <f64>h;
+    const cost = pippengerCostFor(c, n, h);
     if (cost < bestCost) {
       bestCost = cost;
       best = c;
     }
   }
   return best;
+}
+
+/** The cost model's field multiplications for n full-size and h half-size scalars, at the best c (doublings left out). */
+export function pippengerCost(n: i32, h: i32): f64 {
+  return pippengerCostFor(chooseWindowBits(n, h), n, h);
 }
 
 /** Bits [bit, bit + c) of the 32-byte scalar s (bits past 255 read as 0). */

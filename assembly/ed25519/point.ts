@@ -91,39 +91,18 @@ export function ge_to_cached(c: usize, p: usize): void {
   fe_mul(r + Z, FF, FG);
 }
 
-/**
- * r = p + q, q cached ("add-2008-hwcd-3"): A = (Y1-X1)(Y2-X2),
- * B = (Y1+X1)(Y2+X2), C = T1 2d T2, D = Z1 2 Z2, E = B-A, F = D-C, G = D+C, H = B+A.
- * r may alias p.
- */
-export function ge_add_cached(r: usize, p: usize, q: usize): void {
-  fe_sub(FA, p + Y, p + X);
-  fe_mul(FA, FA, q + YMX);
-  fe_add(FB, p + Y, p + X);
-  fe_mul(FB, FB, q + YPX);
-  fe_mul(FC, p + T, q + T2D);
-  fe_mul(FD, p + Z, q + Z2);
-  fe_sub(FE, FB, FA);
-  fe_sub(FF, FD, FC);
-  fe_add(FG, FD, FC);
-  fe_add(FH, FB, FA);
-  finish(r);
-}
-
-/**
- * r = p + q (negate = false) or p - q (negate = true), q in niels form (Z2 = 1,
- * so D = 2 Z1). -q = (-x, y) swaps y+x with y-x and negates 2dxy, which
- * amounts to swapping the roles of F and G. r may alias p.
- */
-export function ge_add_niels(r: usize, p: usize, q: usize, negate: bool): void {
-  const plus = negate ? q + YMX : q + YPX;
-  const minus = negate ? q + YPX : q + YMX;
+/** The first half of an addition: A = (Y1-X1)(Y2-X2), B = (Y1+X1)(Y2+X2), with the second point's sums given. */
+// @ts-ignore: decorator
+@inline function multiplySums(p: usize, plus: usize, minus: usize): void {
   fe_sub(FA, p + Y, p + X);
   fe_mul(FA, FA, minus);
   fe_add(FB, p + Y, p + X);
   fe_mul(FB, FB, plus);
-  fe_mul(FC, p + T, q + XY2D);
-  fe_add(FD, p + Z, p + Z);
+}
+
+/** The second half, from A, B, C, D: E = B-A, F = D-C, G = D+C, H = B+A; subtracting swaps F and G. */
+// @ts-ignore: decorator
+@inline function finishAddition(r: usize, negate: bool): void {
   fe_sub(FE, FB, FA);
   fe_add(FH, FB, FA);
   if (negate) {
@@ -134,6 +113,31 @@ export function ge_add_niels(r: usize, p: usize, q: usize, negate: bool): void {
     fe_add(FG, FD, FC);
   }
   finish(r);
+}
+
+/**
+ * r = p + q (negate = false) or p - q (negate = true), q cached
+ * ("add-2008-hwcd-3"): A = (Y1-X1)(Y2-X2), B = (Y1+X1)(Y2+X2), C = T1 2d T2,
+ * D = Z1 2 Z2, E = B-A, F = D-C, G = D+C, H = B+A. -q swaps Y2+X2 with Y2-X2
+ * and negates T2, which swaps F and G. r may alias p.
+ */
+export function ge_add_cached(r: usize, p: usize, q: usize, negate: bool = false): void {
+  multiplySums(p, negate ? q + YMX : q + YPX, negate ? q + YPX : q + YMX);
+  fe_mul(FC, p + T, q + T2D);
+  fe_mul(FD, p + Z, q + Z2);
+  finishAddition(r, negate);
+}
+
+/**
+ * r = p + q (negate = false) or p - q (negate = true), q in niels form (Z2 = 1,
+ * so D = 2 Z1). -q = (-x, y) swaps y+x with y-x and negates 2dxy, which
+ * amounts to swapping the roles of F and G. r may alias p.
+ */
+export function ge_add_niels(r: usize, p: usize, q: usize, negate: bool): void {
+  multiplySums(p, negate ? q + YMX : q + YPX, negate ? q + YPX : q + YMX);
+  fe_mul(FC, p + T, q + XY2D);
+  fe_add(FD, p + Z, p + Z);
+  finishAddition(r, negate);
 }
 
 /**

@@ -48,6 +48,19 @@ interface Ed25519Module {
   batch_input(bytes: number): number;
   batch_prepare(keys: number, keyCount: number, items: number, itemCount: number): void;
   batch_check(indices: number, count: number): number;
+  batch_set_msm(method: number): number;
+}
+
+/**
+ * The multi-scalar multiplication of each batch check: `auto` (the default)
+ * picks by the cost models in assembly/ed25519 (Straus for a few points,
+ * Pippenger for many); the others force one, for benchmarks and tests.
+ */
+export const MSM_METHODS = ['auto', 'pippenger', 'straus'] as const;
+export type MsmMethod = (typeof MSM_METHODS)[number];
+
+export interface WasmBackendOptions {
+  msm?: MsmMethod;
 }
 
 // Record layouts, as in assembly/ed25519/batch.ts.
@@ -129,9 +142,131 @@ function randomCoefficients(n: number): Uint8Array {
   return z;
 }
 
+/**
+ * The fixed cost of one batch check (the 253 doublings and the bucket sums of
+ * its multi-scalar multiplication), in units of what one more item adds to a
+ * large check: a check of one item costs about as much as 10 items in a batch
+ * of 1,024 (bench/wasm-ed25519.mjs: 2.7k/s checked one by one, 22k/s in
+ * batches of 1,024, both including decoding, which every item pays once).
+ */
+const CHECK_OVERHEAD_ITEMS = 10;
+
+/**
+ * The group size that costs least per item when a fraction `invalidRate` of
+ * the items is invalid (Dorfman's group testing): a group of g costs
+ * (overhead + g), and with probability ~ g * rate it fails and its items are
+ * checked again one by one, at (overhead + 1) each; minimising
+ * overhead / g + g * rate * (overhead + 1) gives g = sqrt(overhead / (rate (overhead + 1))).
+ */
+function groupSizeFor(invalidRate: number): number {
+  return Math.max(1, Math.floor(Math.sqrt(CHECK_OVERHEAD_ITEMS / (invalidRate * (CHECK_OVERHEAD_ITEMS + 1)))));
+}
+
+/** `list` cut into consecutive parts of `size` items (the last may be shorter). */
+function partsOf<T>(list: readonly T[], size: number): T[][] {
+  const parts: T[][] = [];
+  for (let start = 0; start < list.length; start += size) parts.push(list.slice(start, start + size));
+  return parts;
+}
+
+/**
+ * The items of `list` that pass `check` one by one, found with few checks.
+ * `check(group)` is true iff every item of the group is valid (a batch check:
+ * exact for one item, false with overwhelming probability when any is invalid).
+ *
+ * One check of the whole list first: in the common case, everything valid,
+ * that is all. When it fails, plain bisection costs about log2(n) checks per
+ * invalid item, which with many invalid items (10 % of a batch of 1,024) is
+ * slower than checking every item alone. Instead, rounds of group testing:
+ * the groups known to fail are cut into parts of the size that costs least
+ * at the invalid rate estimated from the previous round (groupSizeFor); a
+ * part that passes settles its items as valid; the last part of a group need
+ * not be checked when all its siblings passed (the group failed, so it
+ * fails). When the estimated rate makes parts of one item cheapest, the
+ * remaining items are checked one by one. Verdicts stay exact either way.
+ */
+export function validItemsOf<T>(list: readonly T[], check: (group: readonly T[]) => boolean): T[] {
+  if (list.length === 0) return [];
+  if (check(list)) return [...list];
+  const valid: T[] = [];
+  /** Groups each known to hold at least one invalid item. */
+  let failing: T[][] = [[...list]];
+  // The whole list failed: at least one invalid item in it.
+  let invalidRate = 1 / list.length;
+  while (failing.length > 0) {
+    const size = groupSizeFor(invalidRate);
+    if (size === 1) {
+      for (const group of failing) valid.push(...validOneByOne(group, check));
+      return valid;
+    }
+    const next: T[][] = [];
+    let checked = 0;
+    let failed = 0;
+    let checkedItems = 0;
+    for (const group of failing) {
+      if (group.length === 1) continue; // known to fail: that one item is invalid
+      const parts = partsOf(group, Math.min(size, Math.ceil(group.length / 2)));
+      let siblingFailed = false;
+      parts.forEach((part, p) => {
+        if (p === parts.length - 1 && !siblingFailed) {
+          next.push(part);
+          return;
+        }
+        checked++;
+        checkedItems += part.length;
+        if (check(part)) {
+          valid.push(...part);
+        } else {
+          failed++;
+          siblingFailed = true;
+          next.push(part);
+        }
+      });
+    }
+    invalidRate = estimatedInvalidRate(checked, failed, checkedItems, invalidRate);
+    failing = next;
+  }
+  return valid;
+}
+
+/** The valid items of a group known to fail, each checked alone (the last one not, when all before it passed). */
+function validOneByOne<T>(group: readonly T[], check: (group: readonly T[]) => boolean): T[] {
+  const valid: T[] = [];
+  group.forEach((item, i) => {
+    if (i === group.length - 1 && valid.length === group.length - 1) return;
+    if (check([item])) valid.push(item);
+  });
+  return valid;
+}
+
+/**
+ * The per-item invalid rate that makes `failed` of `checked` groups (of
+ * checkedItems items in all) fail: with Poisson-distributed invalid items, a
+ * group of g fails with probability 1 - exp(-g rate). When every group
+ * failed there is no upper estimate, and the rate is taken as 1: checking
+ * one by one then costs at most ~25 % more than the best group size would
+ * (at rates where groups of 30 nearly all fail), while halving further at a
+ * high rate would cost up to 50 % more checks (bench/wasm-ed25519.mjs mixes).
+ * No group checked: keep the previous estimate.
+ */
+function estimatedInvalidRate(checked: number, failed: number, checkedItems: number, previous: number): number {
+  if (checked === 0) return previous;
+  if (failed === checked) return 1;
+  const meanSize = checkedItems / checked;
+  // Not 0: groupSizeFor divides by it (a tiny rate means halving what still fails).
+  return Math.max(-Math.log(1 - failed / checked) / meanSize, Number.MIN_VALUE);
+}
+
 class WasmEd25519Verifier {
   readonly #module: Ed25519Module = instantiate();
   readonly #keys = new Map<string, CachedKey>();
+
+  constructor(msm: MsmMethod) {
+    // The module's MSM_* constants are the positions in MSM_METHODS.
+    if (this.#module.batch_set_msm(MSM_METHODS.indexOf(msm)) === 0) {
+      throw new BluxError('invalid-argument', `wasm backend: unknown multi-scalar multiplication "${msm}" (known: ${MSM_METHODS.join(', ')})`);
+    }
+  }
 
   /** One verdict per item; items failing the shared pre-check are false. */
   verify(items: readonly Ed25519VerifyItem[]): boolean[] {
@@ -217,29 +352,7 @@ class WasmEd25519Verifier {
       new Uint32Array(wasm.memory.buffer, indicesAt, list.length).set(list);
       return wasm.batch_check(indicesAt, list.length) !== 0;
     };
-    const markValid = (list: readonly number[]): void => {
-      for (const j of list) verdicts[chunk[j]!] = true;
-    };
-    /** Names the valid items of `list`; `failed`: the whole list is already known to fail. */
-    const settle = (list: readonly number[], failed: boolean): void => {
-      if (list.length === 0) return;
-      if (!failed && check(list)) {
-        markValid(list);
-        return;
-      }
-      if (list.length === 1) return; // exact: this one is invalid
-      const half = list.length >>> 1;
-      const left = list.slice(0, half);
-      const right = list.slice(half);
-      if (check(left)) {
-        markValid(left);
-        settle(right, true); // the whole failed, the left half did not: the right half fails
-      } else {
-        settle(left, true);
-        settle(right, false);
-      }
-    };
-    settle(candidates, false);
+    for (const j of validItemsOf(candidates, check)) verdicts[chunk[j]!] = true;
   }
 
   /**
@@ -269,8 +382,8 @@ class WasmEd25519Verifier {
  */
 const sha256 = nodeSha256;
 
-export function createWasmBackend(): Backend {
-  const verifier = new WasmEd25519Verifier();
+export function createWasmBackend(options: WasmBackendOptions = {}): Backend {
+  const verifier = new WasmEd25519Verifier(options.msm ?? 'auto');
   return {
     name: 'wasm',
     sha256,
