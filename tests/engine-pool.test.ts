@@ -26,7 +26,7 @@ import {
   type HashProgress,
 } from '../src/engine/index.js';
 import { AUTO_WASM_MIN_BATCH } from '../src/engine/backends/auto.js';
-import { enginePoolInfo, isEnginePoolWarm } from '../src/engine/pool.js';
+import { enginePoolInfo, isEnginePoolWarm, prestartEnginePool } from '../src/engine/pool.js';
 import { packEd25519Batch, unpackEd25519Batch } from '../src/engine/worker.js';
 import { BluxError } from '../src/errors.js';
 
@@ -363,6 +363,22 @@ describe('the engine pool', () => {
     expect(enginePoolInfo()).toBeUndefined();
     expect(await verifyEd25519Parallel(items, { ...native, jobs: 2 })).toEqual(await verifyEd25519Batch(items, native));
     expect(enginePoolInfo()).toMatchObject({ jobs: 2, generation: first.generation + 2 });
+  });
+
+  it('starts all its threads at once on prestartEnginePool, and the next call reuses them', async () => {
+    await closeEnginePool();
+    prestartEnginePool(2);
+    const started = enginePoolInfo()!;
+    expect(started.jobs).toBe(2);
+    // Both threads exist before any real task was submitted.
+    expect(started.threadIds.length).toBe(2);
+    expect(isEnginePoolWarm(2)).toBe(true);
+    const results: FileHashResult[] = [];
+    for await (const result of sha256Files([{ path: process.execPath, size: 1 }], { jobs: 2 })) results.push(result);
+    expect(results).toEqual([{ path: process.execPath, ok: true, size: statSync(process.execPath).size, sha256: createHash('sha256').update(readFileSync(process.execPath)).digest('hex') }]);
+    const after = enginePoolInfo()!;
+    expect(after.generation).toBe(started.generation);
+    expect([...after.threadIds].sort()).toEqual([...started.threadIds].sort());
   });
 });
 

@@ -41,6 +41,11 @@ const PUBLIC_KEY_LENGTH = 32;
 const SIGNATURE_LENGTH = 64;
 const FLOAT64_BYTES = 8;
 
+/** Worker task that does nothing: running it makes the pool start a thread (see prestartEnginePool). */
+export function ping(): number {
+  return 0;
+}
+
 // ---------------------------------------------------------------------------
 // Hashing: progress and cancellation shared with the main thread
 // ---------------------------------------------------------------------------

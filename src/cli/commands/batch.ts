@@ -70,6 +70,9 @@ export function registerBatchCommands(program: Command, run: Run): void {
     .action(run(async (cmd) => {
       const flags = cmd.opts<BatchFlags>();
       const ctx = contextFrom(cmd);
+      // Threads first: they start while this thread loads modules and walks the tree.
+      const { prestartEnginePool, defaultJobs } = await import('../../engine/pool.js');
+      prestartEnginePool(flags.jobs ?? defaultJobs());
       const [{ verifyBatch }, { parseShard }, { loadTrustContext }, { batchProgress }] = await Promise.all([
         import('../../batch/verify-batch.js'),
         import('../../batch/shard.js'),
