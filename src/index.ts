@@ -39,6 +39,9 @@ export { verifyManifestDocument, type ManifestVerdict } from './verify/manifest.
 export { verifyTokenDocument, type TokenVerdict } from './verify/token.js';
 export { exitCodeFor, type Verdict, type VerdictStatus } from './verify/result.js';
 export { verifyLedgerChain, type LedgerAuditResult } from './audit/verify-chain.js';
+export { auditLedger, type AuditLedgerOptions } from './audit/audit-ledger.js';
+export type { LedgerAuditReport, LedgerAuditProblem, SignerSummary } from './audit/report.js';
+export type { AuditTrust, AuditSignerKey } from './audit/signature-policy.js';
 
 // Use-cases that write.
 export { signArtifact, type SignOptions, type SignResult } from './sign/sign-artifact.js';

@@ -26,8 +26,12 @@ export interface SignerSummary {
   signed: number;
   /** `trusted`: a trusted, non-revoked key; `revoked`; `untrusted`: a key we know but do not trust; `unknown`: no key with that fingerprint. */
   key: 'trusted' | 'revoked' | 'untrusted' | 'unknown';
+  /** Signatures that verified. */
+  valid: number;
   /** Signatures that did not verify. */
   invalid: number;
+  /** Signatures there was no key to check with (unknown actor). */
+  unverified: number;
 }
 
 export interface LedgerAuditReport {
@@ -53,6 +57,8 @@ export interface LedgerAuditReport {
     unsigned: number;
     valid: number;
     invalid: number;
+    /** Signed by a key we do not have: nothing to check them with. */
+    unverified: number;
     signers: SignerSummary[];
   };
   /** Present when `--expect-head` was given. */
@@ -63,6 +69,9 @@ export interface LedgerAuditReport {
     entries_per_second: number;
     megabytes_per_second: number;
   };
+  /** Entry-hash kernel (`native`, `wasm`) and, after a `+`, the engine backend of the signature checks. */
   backend: string;
   jobs: number;
+  /** Lines the fast path was unsure of (not canonical, or a hash mismatch) and re-checked by the reference path; absent from the sequential reference audit. */
+  slow_path_lines?: number;
 }

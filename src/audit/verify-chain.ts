@@ -1,13 +1,15 @@
 /**
- * The ledger audit: walks the hash chain from the first line to the last and
+ * The sequential ledger audit (the chain only; see audit-ledger.ts for the
+ * parallel audit with signatures, and sequential.ts for its reference): walks the hash chain from the first line to the last and
  * stops at the first line that breaks it. Streams the file, so memory stays
  * flat however long the ledger is (only the per-action and per-actor counts
  * grow, with the number of distinct names).
  */
-import { getString, type JsonObject } from '../formats/canonical/json-value.js';
+import { getString } from '../formats/canonical/json-value.js';
 import { checkLedgerLine, isBlankLedgerLine, type LedgerLineProblem, type LedgerLineVerdict } from '../formats/ledger-entry.js';
 import { openLedgerLines, type LedgerLine } from '../store/ledger-file.js';
 import type { EngineOptions } from '../engine/index.js';
+import { AuditTally } from './tally.js';
 
 export interface LedgerAuditOptions {
   /** Called after each chunk read; `totalBytes` is the file size when the audit began. */
@@ -39,30 +41,6 @@ export interface LedgerAuditResult {
   last_ts: string | null;
 }
 
-/** Per-entry statistics for the report; Maps so names like `__proto__` are just names. */
-class ChainTally {
-  entries = 0;
-  lastHash: string | null = null;
-  firstTs: string | null = null;
-  lastTs: string | null = null;
-  readonly actions = new Map<string, number>();
-  readonly actors = new Map<string, number>();
-
-  add(entry: JsonObject, entryHash: string): void {
-    this.entries++;
-    this.lastHash = entryHash;
-    const ts = getString(entry, 'ts') ?? null;
-    this.firstTs ??= ts;
-    if (ts !== null) this.lastTs = ts;
-    count(this.actions, getString(entry, 'action'));
-    count(this.actors, getString(entry, 'actor'));
-  }
-}
-
-function count(counts: Map<string, number>, name: string | undefined): void {
-  if (name !== undefined) counts.set(name, (counts.get(name) ?? 0) + 1);
-}
-
 function judge(line: LedgerLine, expectedPrev: string | null, engine: EngineOptions): LedgerLineVerdict {
   // Python refuses to decode such a line at all; hashing a U+FFFD stand-in would only confuse the report.
   if (!line.validUtf8 && !isBlankLedgerLine(line.text)) {
@@ -79,7 +57,7 @@ function judge(line: LedgerLine, expectedPrev: string | null, engine: EngineOpti
  * (`file-not-found`, `file-unreadable`).
  */
 export async function verifyLedgerChain(ledgerPath: string, opts: LedgerAuditOptions = {}): Promise<LedgerAuditResult> {
-  const tally = new ChainTally();
+  const tally = new AuditTally();
   const engine: EngineOptions = opts.backend === undefined ? {} : { backend: opts.backend };
   let lastLineTorn = false;
   let bad: { line: number; reason: LedgerLineProblem; detail: string } | null = null;
@@ -92,7 +70,8 @@ export async function verifyLedgerChain(ledgerPath: string, opts: LedgerAuditOpt
       bad = { line: line.lineNumber, reason: verdict.reason, detail: verdict.detail };
       break; // leaving the loop closes the file
     }
-    tally.add(verdict.entry, verdict.entryHash);
+    const { entry } = verdict;
+    tally.add(verdict.entryHash, getString(entry, 'action'), getString(entry, 'actor'), getString(entry, 'ts'), 'unsigned');
   }
 
   return {
@@ -105,7 +84,7 @@ export async function verifyLedgerChain(ledgerPath: string, opts: LedgerAuditOpt
     entries: tally.entries,
     last_hash: tally.lastHash,
     actions: Object.fromEntries(tally.actions),
-    actors: Object.fromEntries(tally.actors),
+    actors: Object.fromEntries([...tally.actors].map(([actor, counts]) => [actor, counts.entries])),
     first_ts: tally.firstTs,
     last_ts: tally.lastTs,
   };

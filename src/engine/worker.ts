@@ -258,3 +258,4 @@ export async function verifyEd25519(task: VerifyEd25519Task): Promise<unknown> {
   return piscinaApi().move(Uint8Array.from(verdicts, (valid) => (valid ? 1 : 0)));
 }
 export { merkleCountLines, merkleRange } from '../transparency/worker-tasks.js';
+export { checkLedgerRange as auditLedgerRange } from '../audit/range-check.js';
