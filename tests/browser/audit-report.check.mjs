@@ -1,0 +1,108 @@
+// The HTML ledger audit report in a real browser: a small ledger (four actors,
+// one with markup in its name, over several days with a gap) is audited and
+// rendered through the compiled library (dist/), opened in headless Chromium,
+// and checked in the DOM Chromium built and in its screenshot.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { auditLedger } from '../../dist/audit/audit-ledger.js';
+import { renderLedgerAuditHtml } from '../../dist/audit/report-html.js';
+import { appendLedgerEntry } from '../../dist/store/ledger-file.js';
+import { decodePng, pixelVariety } from './png.mjs';
+
+const ACTORS = ['alice', 'bob', 'carol', '<b>mallory</b> & co'];
+/** Entries per day; 2026-03-03 is left empty on purpose (a gap, not a bar). */
+const DAYS = { '2026-03-01': 3, '2026-03-02': 1, '2026-03-04': 4, '2026-03-05': 2 };
+const ENTRIES = Object.values(DAYS).reduce((a, b) => a + b, 0);
+const PAGE = { width: 1100, height: 1500 };
+
+/** Colors the stylesheet and chart use: seeing them proves the banner and the bars were painted. */
+const BAR_BLUE = [0x2f, 0x6d, 0xb5];
+const VALID_GREEN = [0xe3, 0xf4, 0xe6];
+const INVALID_RED = [0xfd, 0xec, 0xea];
+
+async function writeLedger(file) {
+  let n = 0;
+  for (const [day, count] of Object.entries(DAYS)) {
+    for (let i = 0; i < count; i++, n++) {
+      const now = new Date(`${day}T${String(8 + i).padStart(2, '0')}:15:00Z`);
+      await appendLedgerEntry(file, { action: n % 3 === 0 ? 'sign' : 'event', actor: ACTORS[n % ACTORS.length], payload_summary: `entry ${n}` }, { now });
+    }
+  }
+}
+
+/** DOM text with tags removed and the usual entities decoded: what a reader sees. */
+function visibleText(html) {
+  return html.replace(/<[^>]*>/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&').replace(/\s+/g, ' ');
+}
+
+function element(dom, id) {
+  const match = new RegExp(`<(\\w+)[^>]*\\bid="${id}"[^>]*>([\\s\\S]*?)</\\1>`).exec(dom);
+  assert.ok(match, `no element #${id} in the rendered DOM`);
+  return { tag: match[0], inner: match[2] };
+}
+
+function hasColor(png, [r, g, b]) {
+  const { pixels, channels } = png;
+  for (let i = 0; i < pixels.length; i += channels) {
+    if (Math.abs(pixels[i] - r) <= 2 && Math.abs(pixels[i + 1] - g) <= 2 && Math.abs(pixels[i + 2] - b) <= 2) return true;
+  }
+  return false;
+}
+
+function checkScreenshot(file, expectedColors) {
+  const png = decodePng(file);
+  assert.equal(png.width, PAGE.width, 'screenshot width');
+  assert.equal(png.height, PAGE.height, 'screenshot height');
+  const variety = pixelVariety(png);
+  assert.ok(variety.distinctColors >= 20, `screenshot looks blank: ${variety.distinctColors} colors`);
+  assert.ok(variety.nonBackgroundShare >= 0.02, `screenshot looks blank: ${(variety.nonBackgroundShare * 100).toFixed(2)}% non-background pixels`);
+  for (const [name, color] of Object.entries(expectedColors)) assert.ok(hasColor(png, color), `no ${name} pixels in the screenshot`);
+}
+
+async function renderReport(ctx, ledger, name) {
+  const report = await auditLedger(ledger, { jobs: 1 });
+  const htmlFile = path.join(ctx.tmpDir, `${name}.html`);
+  fs.writeFileSync(htmlFile, renderLedgerAuditHtml(report));
+  return { report, ...(await ctx.renderFile(htmlFile, PAGE)) };
+}
+
+export default async function auditReportCheck(ctx) {
+  const ledger = path.join(ctx.tmpDir, 'ledger.jsonl');
+  await writeLedger(ledger);
+
+  // A valid ledger.
+  const valid = await renderReport(ctx, ledger, 'valid');
+  assert.equal(valid.report.status, 'valid');
+  const verdict = element(valid.dom, 'verdict');
+  assert.match(verdict.tag, /class="verdict valid"/);
+  assert.match(visibleText(verdict.inner), new RegExp(`VALID: the chain of ${ENTRIES} entries is intact`));
+  assert.match(visibleText(element(valid.dom, 'summary-entries').inner), new RegExp(`Entries ${ENTRIES}\\b`));
+  assert.match(visibleText(element(valid.dom, 'summary-time-range').inner), /2026-03-01T08:15:00\+00:00 to 2026-03-05T09:15:00\+00:00/);
+  assert.match(visibleText(element(valid.dom, 'summary-head').inner), new RegExp(valid.report.last_hash));
+
+  // One bar per non-empty day, in order, each with a visible height; none for the empty day.
+  const bars = [...valid.dom.matchAll(/<rect class="bar" data-bucket="([^"]+)" data-count="(\d+)"[^>]*\bheight="([\d.]+)"/g)]
+    .map((m) => ({ day: m[1], count: Number(m[2]), height: Number(m[3]) }));
+  assert.deepEqual(bars.map((b) => [b.day, b.count]), Object.entries(DAYS));
+  for (const bar of bars) assert.ok(bar.height >= 1, `bar ${bar.day} has height ${bar.height}`);
+  assert.ok(bars[2].height > bars[1].height, 'a day with 4 entries must be taller than one with 1');
+
+  // Every actor is listed, as text: the markup in a name must not become an element.
+  const actors = visibleText(element(valid.dom, 'actors').inner);
+  for (const actor of ACTORS) assert.ok(actors.includes(actor), `actor ${actor} is not listed`);
+  assert.ok(!/<b>mallory/.test(valid.dom), 'an actor name was interpreted as markup');
+  checkScreenshot(valid.screenshot, { 'green verdict banner': VALID_GREEN, 'chart bar': BAR_BLUE });
+
+  // The same ledger with line 5 edited: a red banner naming the line.
+  const lines = fs.readFileSync(ledger, 'utf8').split('\n');
+  lines[4] = lines[4].replace('entry 4', 'entry 4 (edited)');
+  fs.writeFileSync(ledger, lines.join('\n'));
+  const invalid = await renderReport(ctx, ledger, 'invalid');
+  assert.equal(invalid.report.status, 'invalid');
+  const badVerdict = element(invalid.dom, 'verdict');
+  assert.match(badVerdict.tag, /class="verdict invalid"/);
+  assert.match(visibleText(badVerdict.inner), /INVALID at line 5: entry-hash-mismatch/);
+  checkScreenshot(invalid.screenshot, { 'red verdict banner': INVALID_RED, 'chart bar': BAR_BLUE });
+}
