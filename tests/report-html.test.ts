@@ -10,10 +10,7 @@ import { bucketDays, escapeMarkup, MAX_BARS, niceAxis, renderEntriesChartSvg } f
 import { MAX_TABLE_ROWS, renderLedgerAuditHtml } from '../src/audit/report-html.js';
 import type { LedgerAuditReport } from '../src/audit/report.js';
 
-/**
- * A report as the audit makes them. (Built untyped and asserted: the shared
- * report type is still growing fields this page does not need to be given.)
- */
+/** A report as the audit makes them. */
 function report(overrides: Partial<LedgerAuditReport> = {}): LedgerAuditReport {
   return {
     status: 'valid',
@@ -21,25 +18,25 @@ function report(overrides: Partial<LedgerAuditReport> = {}): LedgerAuditReport {
     file: '/var/blux/trust/ledger.jsonl',
     first_bad_line: null,
     torn_last_line: false,
-    entries: 6,
+    entries: 7,
     last_hash: 'ab'.repeat(32),
-    actions: { sign: 4, event: 2 },
-    actors: { alice: 4, bob: 2 },
+    actions: { sign: 4, event: 3 },
+    actors: { alice: 4, bob: 3 },
     first_ts: '2026-01-01T10:00:00+00:00',
     last_ts: '2026-01-03T09:00:00+00:00',
-    entries_per_day: { '2026-01-01': 3, '2026-01-02': 1, '2026-01-03': 2 },
+    entries_per_day: { '2026-01-01': 3, '2026-01-02': 1, '2026-01-03': 3 },
     signatures: {
-      signed: 4, unsigned: 2, valid: 4, invalid: 0, unverified: 0,
+      signed: 7, unsigned: 0, valid: 4, invalid: 0, unverified: 3,
       signers: [
         { actor: 'alice', entries: 4, signed: 4, key: 'trusted', valid: 4, invalid: 0, unverified: 0 },
-        { actor: 'bob', entries: 2, signed: 0, key: 'unknown', valid: 0, invalid: 0, unverified: 0 },
+        { actor: 'bob', entries: 3, signed: 3, key: 'unknown', valid: 0, invalid: 0, unverified: 3 },
       ],
     },
     throughput: { seconds: 0.012, bytes: 2400, entries_per_second: 500, megabytes_per_second: 0.2 },
     backend: 'wasm',
     jobs: 2,
     ...overrides,
-  } as LedgerAuditReport;
+  };
 }
 
 type Signatures = LedgerAuditReport['signatures'];
@@ -47,8 +44,8 @@ type Signatures = LedgerAuditReport['signatures'];
 /** A signatures block with zeros where not given (signers likewise). */
 function signatures(given: Partial<Omit<Signatures, 'signers'>> & { signers?: Array<Partial<Signatures['signers'][number]>> }): Signatures {
   const zero = { signed: 0, unsigned: 0, valid: 0, invalid: 0, unverified: 0 };
-  const signers = (given.signers ?? []).map((s) => ({ actor: '', entries: 0, key: 'unknown', ...zero, ...s }));
-  return { ...zero, ...given, signers } as Signatures;
+  const signers = (given.signers ?? []).map((s) => ({ actor: '', entries: 0, key: 'unknown' as const, ...zero, ...s }));
+  return { ...zero, ...given, signers };
 }
 
 /** The rect.bar elements of a page: bucket label, count and height. */
@@ -69,17 +66,18 @@ describe('renderLedgerAuditHtml', () => {
   it('renders a valid ledger: banner, summary table, counts, signers, one bar per day', () => {
     const html = renderLedgerAuditHtml(report());
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
-    expect(html).toMatch(/<section id="verdict" class="verdict valid"[^>]*>VALID: the chain of 6 entries is intact<\/section>/);
+    expect(html).toMatch(/<section id="verdict" class="verdict valid"[^>]*>VALID: the chain of 7 entries is intact<\/section>/);
     expect(html).toContain(`<span class="mono">${'ab'.repeat(32)}</span>`);
     expect(html).toMatch(/<tr id="summary-backend"><th scope="row">Backend<\/th><td>wasm<\/td><\/tr>/);
     expect(html).toMatch(/<tr id="summary-jobs"><th scope="row">Jobs<\/th><td>2<\/td><\/tr>/);
     expect(html).toContain('500 entries/s');
-    expect(html).toMatch(/<table id="actions">.*<td class="mono">sign<\/td><td class="num">4<\/td>.*<td class="mono">event<\/td><td class="num">2<\/td>/s);
+    expect(html).toMatch(/<table id="actions">.*<td class="mono">sign<\/td><td class="num">4<\/td>.*<td class="mono">event<\/td><td class="num">3<\/td>/s);
     expect(html).toMatch(/<table id="signers">.*alice.*trusted key.*bob.*unknown key/s);
+    expect(html).toMatch(/<td class="status-unknown">unknown key<\/td><td class="num">0<\/td><td class="num">0<\/td><td class="num">3<\/td>/);
     expect(bars(html)).toEqual([
       { bucket: '2026-01-01', count: 3, height: expect.any(Number) },
       { bucket: '2026-01-02', count: 1, height: expect.any(Number) },
-      { bucket: '2026-01-03', count: 2, height: expect.any(Number) },
+      { bucket: '2026-01-03', count: 3, height: expect.any(Number) },
     ]);
     // Self-contained: nothing fetched, nothing run.
     expect(html).not.toMatch(/<script|<link|<img|src="http|href="http|@import/i);

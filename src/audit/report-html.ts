@@ -122,15 +122,17 @@ function signatureSection(r: LedgerAuditReport): string {
     row('Unsigned entries', count(s.unsigned)),
     row('Valid signatures', count(s.valid)),
     row('Invalid signatures', count(s.invalid)),
+    row('Unverified signatures (no key for the actor)', count(s.unverified)),
   ].join('')}</tbody></table>`;
   const signers = [...s.signers].sort((a, b) => b.entries - a.entries).slice(0, MAX_TABLE_ROWS);
   const signerRows = signers.map((g) =>
     `<tr><td class="mono">${escapeMarkup(g.actor)}</td><td class="num">${count(g.entries)}</td><td class="num">${count(g.signed)}</td>` +
-    `<td class="status-${g.key}">${escapeMarkup(KEY_STATUS_TEXT[g.key])}</td><td class="num">${count(g.invalid)}</td></tr>`);
+    `<td class="status-${g.key}">${escapeMarkup(KEY_STATUS_TEXT[g.key])}</td>` +
+    `<td class="num">${count(g.valid)}</td><td class="num">${count(g.invalid)}</td><td class="num">${count(g.unverified)}</td></tr>`);
   const more = s.signers.length > signers.length ? `<p class="note">${count(s.signers.length - signers.length)} more signers not listed.</p>` : '';
   const table = signerRows.length === 0
     ? '<p class="note">No signers.</p>'
-    : `<table id="signers"><thead><tr><th>actor</th><th class="num">entries</th><th class="num">signed</th><th>key</th><th class="num">invalid signatures</th></tr></thead><tbody>${signerRows.join('')}</tbody></table>${more}`;
+    : `<table id="signers"><thead><tr><th>actor</th><th class="num">entries</th><th class="num">signed</th><th>key</th><th class="num">valid</th><th class="num">invalid</th><th class="num">unverified</th></tr></thead><tbody>${signerRows.join('')}</tbody></table>${more}`;
   return `${totals}<h3>Signers</h3>${table}`;
 }
 

@@ -1,17 +1,23 @@
-// The HTML ledger audit report in a real browser: a small ledger (four actors,
-// one with markup in its name, over several days with a gap) is audited and
-// rendered through the compiled library (dist/), opened in headless Chromium,
-// and checked in the DOM Chromium built and in its screenshot.
+// The HTML ledger audit report in a real browser, end to end: a small ledger
+// (a keystore key signing its entries, three free-text actors, one with markup
+// in its name, over several days with a gap) is written through the compiled
+// library (dist/), audited by the CLI (`audit verify-chain --report-html`),
+// opened in headless Chromium, and checked in the DOM Chromium built and in
+// its screenshot.
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-import { auditLedger } from '../../dist/audit/audit-ledger.js';
-import { renderLedgerAuditHtml } from '../../dist/audit/report-html.js';
+import { loadSigner } from '../../dist/store/keystore.js';
 import { appendLedgerEntry } from '../../dist/store/ledger-file.js';
 import { decodePng, pixelVariety } from './png.mjs';
 
-const ACTORS = ['alice', 'bob', 'carol', '<b>mallory</b> & co'];
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const SIGNING_KEY = 'alice';
+/** `null` stands for the signing key: its entries carry its fingerprint as actor and a sig. */
+const ACTORS = [null, 'bob', 'carol', '<b>mallory</b> & co'];
 /** Entries per day; 2026-03-03 is left empty on purpose (a gap, not a bar). */
 const DAYS = { '2026-03-01': 3, '2026-03-02': 1, '2026-03-04': 4, '2026-03-05': 2 };
 const ENTRIES = Object.values(DAYS).reduce((a, b) => a + b, 0);
@@ -22,14 +28,26 @@ const BAR_BLUE = [0x2f, 0x6d, 0xb5];
 const VALID_GREEN = [0xe3, 0xf4, 0xe6];
 const INVALID_RED = [0xfd, 0xec, 0xea];
 
-async function writeLedger(file) {
+function cli(config, ...args) {
+  return spawnSync(process.execPath, [CLI, '--config-dir', config, ...args], { encoding: 'utf8' });
+}
+
+/** Writes the ledger; returns the signing key's fingerprint and how many entries it signed. */
+async function writeLedger(config, file) {
+  execFileSync(process.execPath, [CLI, '--config-dir', config, 'keygen', '--name', SIGNING_KEY, '--no-passphrase'], { stdio: 'ignore' });
+  const signer = await loadSigner(path.join(config, 'keys'), SIGNING_KEY, async () => '');
   let n = 0;
+  let signed = 0;
   for (const [day, count] of Object.entries(DAYS)) {
     for (let i = 0; i < count; i++, n++) {
       const now = new Date(`${day}T${String(8 + i).padStart(2, '0')}:15:00Z`);
-      await appendLedgerEntry(file, { action: n % 3 === 0 ? 'sign' : 'event', actor: ACTORS[n % ACTORS.length], payload_summary: `entry ${n}` }, { now });
+      const actor = ACTORS[n % ACTORS.length];
+      const fields = { action: n % 3 === 0 ? 'sign' : 'event', actor: actor ?? signer.fingerprint, payload_summary: `entry ${n}` };
+      await appendLedgerEntry(file, fields, actor === null ? { now, sign: signer.sign } : { now });
+      if (actor === null) signed++;
     }
   }
+  return { fingerprint: signer.fingerprint, signed };
 }
 
 /** DOM text with tags removed and the usual entities decoded: what a reader sees. */
@@ -61,19 +79,21 @@ function checkScreenshot(file, expectedColors) {
   for (const [name, color] of Object.entries(expectedColors)) assert.ok(hasColor(png, color), `no ${name} pixels in the screenshot`);
 }
 
-async function renderReport(ctx, ledger, name) {
-  const report = await auditLedger(ledger, { jobs: 1 });
+/** Audits through the CLI (which writes the HTML page), then renders the page. */
+async function renderReport(ctx, config, ledger, name, expectedExit) {
   const htmlFile = path.join(ctx.tmpDir, `${name}.html`);
-  fs.writeFileSync(htmlFile, renderLedgerAuditHtml(report));
-  return { report, ...(await ctx.renderFile(htmlFile, PAGE)) };
+  const run = cli(config, 'audit', 'verify-chain', '--ledger', ledger, '--jobs', '1', '--json', '--report-html', htmlFile);
+  assert.equal(run.status, expectedExit, `audit verify-chain exit code (stderr: ${run.stderr})`);
+  return { report: JSON.parse(run.stdout), ...(await ctx.renderFile(htmlFile, PAGE)) };
 }
 
 export default async function auditReportCheck(ctx) {
+  const config = path.join(ctx.tmpDir, 'config');
   const ledger = path.join(ctx.tmpDir, 'ledger.jsonl');
-  await writeLedger(ledger);
+  const key = await writeLedger(config, ledger);
 
   // A valid ledger.
-  const valid = await renderReport(ctx, ledger, 'valid');
+  const valid = await renderReport(ctx, config, ledger, 'valid', 0);
   assert.equal(valid.report.status, 'valid');
   const verdict = element(valid.dom, 'verdict');
   assert.match(verdict.tag, /class="verdict valid"/);
@@ -91,15 +111,18 @@ export default async function auditReportCheck(ctx) {
 
   // Every actor is listed, as text: the markup in a name must not become an element.
   const actors = visibleText(element(valid.dom, 'actors').inner);
-  for (const actor of ACTORS) assert.ok(actors.includes(actor), `actor ${actor} is not listed`);
+  for (const actor of ACTORS) assert.ok(actors.includes(actor ?? key.fingerprint), `actor ${actor ?? key.fingerprint} is not listed`);
   assert.ok(!/<b>mallory/.test(valid.dom), 'an actor name was interpreted as markup');
+  // The keystore key's signatures were checked and its row says so: actor, entries, signed, key, valid, invalid, unverified.
+  const signerRow = new RegExp(`${key.fingerprint} ${key.signed} ${key.signed} trusted key ${key.signed} 0 0`);
+  assert.match(visibleText(element(valid.dom, 'signers').inner), signerRow);
   checkScreenshot(valid.screenshot, { 'green verdict banner': VALID_GREEN, 'chart bar': BAR_BLUE });
 
   // The same ledger with line 5 edited: a red banner naming the line.
   const lines = fs.readFileSync(ledger, 'utf8').split('\n');
   lines[4] = lines[4].replace('entry 4', 'entry 4 (edited)');
   fs.writeFileSync(ledger, lines.join('\n'));
-  const invalid = await renderReport(ctx, ledger, 'invalid');
+  const invalid = await renderReport(ctx, config, ledger, 'invalid', 1);
   assert.equal(invalid.report.status, 'invalid');
   const badVerdict = element(invalid.dom, 'verdict');
   assert.match(badVerdict.tag, /class="verdict invalid"/);
