@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { BluxError } from '../src/errors.js';
 import { BACKEND_NAMES, getBackend, sha256, sha256File, sha256Hex } from '../src/engine/index.js';
+import { createHashWasmSha256Hasher, hashWasmSha256 } from '../src/engine/backends/wasm.js';
 
 const NIST_DIR = fileURLToPath(new URL('./vectors/nist-sha256/', import.meta.url));
 const MIB = 1024 * 1024;
@@ -145,6 +146,16 @@ describe.each(BACKEND_NAMES)('SHA-256 on the %s backend', (backendName) => {
     expect(() => hasher.digest()).toThrow(BluxError);
   });
 
+  it('interleaved hashers keep their own state', () => {
+    const messages = allVectors.slice(-3).map((v) => v.message);
+    const hashers = messages.map(() => backend.createSha256());
+    const longest = Math.max(...messages.map((m) => m.length));
+    for (let start = 0; start < longest; start += 37) {
+      hashers.forEach((hasher, i) => hasher.update(messages[i]!.subarray(start, start + 37)));
+    }
+    expect(hashers.map((h) => hex(h.digest()))).toEqual(allVectors.slice(-3).map((v) => v.digestHex));
+  });
+
   it('sha256Many() hashes the whole batch in order', () => {
     const digests = backend.sha256Many(allVectors.map((v) => v.message));
     expect(digests.map(hex)).toEqual(allVectors.map((v) => v.digestHex));
@@ -188,6 +199,16 @@ describe.each(BACKEND_NAMES)('SHA-256 on the %s backend', (backendName) => {
     const text = 'résumé café ✓';
     expect(sha256Hex(text, { backend: backendName })).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
     expect(sha256Hex(new Uint8Array(0), { backend: backendName })).toBe(shortVectors[0]!.digestHex);
+  });
+});
+
+describe('the wasm backend hashes with hash-wasm (issue 4)', () => {
+  it('wasm: sha256, sha256Many and createSha256 are hash-wasm\'s', () => {
+    const wasm = getBackend('wasm');
+    expect(wasm.sha256).toBe(hashWasmSha256);
+    expect(wasm.createSha256).toBe(createHashWasmSha256Hasher);
+    const abc = new TextEncoder().encode('abc');
+    expect(hex(hashWasmSha256(abc))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   });
 });
 
