@@ -54,3 +54,9 @@ export { verifyBatch, type VerifyBatchOptions, type BatchRun, type BatchProgress
 export { mergeReports, type BatchReport, type ArtifactResult, type BatchTotals } from './batch/report.js';
 export { parseShard, type Shard } from './batch/shard.js';
 export { toJunitXml } from './batch/junit.js';
+
+// Benchmarks (`blux-reg bench`): suites, the run, the report as markdown / SVG, the regression gate.
+export {
+  BENCH_SUITES, runBench, reportMarkdown, reportSvg, compareReports, comparisonLines, parseBaseline, readBaseline,
+  type BenchReport, type BenchEntry, type BenchSuite, type BenchCase, type BenchSettings, type Comparison, type RunBenchOptions,
+} from './bench/index.js';

@@ -9,6 +9,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { EXIT_USAGE, reportError } from './output.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerBatchCommands } from './commands/batch.js';
+import { registerBenchCommand } from './commands/bench.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerSignCommand } from './commands/sign.js';
 import { registerSystemCommands } from './commands/system.js';
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerBatchCommands(program, run);
   registerTokenCommands(program, run);
   registerAuditCommands(program, run);
+  registerBenchCommand(program, run);
 
   // Subcommands inherit the error policy: usage errors exit 2, help exits 0.
   const inherit = (cmd: Command): void => {

@@ -1,0 +1,91 @@
+/**
+ * Ed25519 verification on every backend, one signature and batches of 64 and
+ * 1,024 with all keys distinct and with 16 keys repeated (release sets and
+ * ledgers repeat a few signers), against libsodium's
+ * crypto_sign_verify_detached called directly on each item.
+ */
+import { createRequire } from 'node:module';
+import { generateKeyPairSync, randomFillSync, sign } from 'node:crypto';
+
+import { BluxError } from '../../errors.js';
+import { BACKEND_NAMES, getBackend, type Ed25519VerifyItem } from '../../engine/index.js';
+import { ed25519BackendFor } from '../../engine/backends/auto.js';
+import type { BenchCase, BenchSuite } from '../types.js';
+
+const MESSAGE_BYTES = 64;
+const REPEATED_KEYS = 16;
+
+interface BatchShape {
+  readonly key: string;
+  readonly title: string;
+  readonly size: number;
+  /** Distinct keys in the batch. */
+  readonly keys: number;
+}
+
+const SHAPES: readonly BatchShape[] = [
+  { key: 'single', title: 'single', size: 1, keys: 1 },
+  { key: 'batch64-distinct', title: '64, distinct keys', size: 64, keys: 64 },
+  { key: 'batch64-16keys', title: `64, ${REPEATED_KEYS} keys`, size: 64, keys: REPEATED_KEYS },
+  { key: 'batch1024-distinct', title: '1,024, distinct keys', size: 1024, keys: 1024 },
+  { key: 'batch1024-16keys', title: `1,024, ${REPEATED_KEYS} keys`, size: 1024, keys: REPEATED_KEYS },
+];
+
+/** Batches this large take ~1 s per operation on the pure-JS backend. */
+const HEAVY_FROM = 1024;
+
+interface SodiumVerify {
+  crypto_sign_verify_detached(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
+}
+
+function newSigner(): { publicKey: Uint8Array; sign: (message: Uint8Array) => Uint8Array } {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  // The raw 32-byte key is the JWK's `x`.
+  const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
+  return { publicKey: new Uint8Array(raw), sign: (message) => new Uint8Array(sign(null, message, privateKey)) };
+}
+
+/** `size` signed random messages, key i taken round-robin from `keys` signers. */
+export function signedBatch(size: number, keys: number): Ed25519VerifyItem[] {
+  const signers = Array.from({ length: keys }, newSigner);
+  return Array.from({ length: size }, (_, i) => {
+    const signer = signers[i % keys]!;
+    const message = randomFillSync(new Uint8Array(MESSAGE_BYTES));
+    return { publicKey: signer.publicKey, message, signature: signer.sign(message) };
+  });
+}
+
+/** A benchmark that verified nothing proves nothing: every variant must accept every signature. */
+function requireAllValid(verdicts: readonly boolean[], who: string): void {
+  if (!verdicts.every((v) => v)) throw new BluxError('internal', `bench: ${who} rejected a valid signature`);
+}
+
+export const ed25519Suite: BenchSuite = {
+  id: 'ed25519',
+  title: 'Ed25519 verification',
+  async prepare() {
+    const sodium = createRequire(import.meta.url)('sodium-native') as SodiumVerify;
+    const autoChoices: Record<string, string> = {};
+    const cases: BenchCase[] = [];
+    for (const shape of SHAPES) {
+      const items = signedBatch(shape.size, shape.keys);
+      const sodiumVerifyAll = (): boolean[] => items.map((it) => sodium.crypto_sign_verify_detached(it.signature, it.message, it.publicKey));
+      requireAllValid(sodiumVerifyAll(), 'libsodium');
+      for (const name of BACKEND_NAMES) requireAllValid(await getBackend(name).verifyEd25519Batch(items), `backend ${name}`);
+      autoChoices[`ed25519/${shape.key}`] = ed25519BackendFor(items);
+      cases.push({
+        id: `ed25519/${shape.key}`,
+        title: `Ed25519 ${shape.title}`,
+        unit: 'sig',
+        unitsPerOp: shape.size,
+        heavy: shape.size >= HEAVY_FROM,
+        reference: { backend: 'reference', label: 'sodium-native crypto_sign_verify_detached', fn: sodiumVerifyAll },
+        variants: BACKEND_NAMES.map((name) => {
+          const backend = getBackend(name);
+          return { backend: name, label: name, fn: () => backend.verifyEd25519Batch(items) };
+        }),
+      });
+    }
+    return { cases, autoChoices };
+  },
+};

@@ -1,0 +1,67 @@
+/**
+ * End to end: the ledger audit (`verifyLedgerChain`, what `audit
+ * verify-chain` runs) over a generated ledger file, per backend, against
+ * hashing the same file with sha256sum (or openssl).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { BluxError } from '../../errors.js';
+import { BACKEND_NAMES } from '../../engine/index.js';
+import { verifyLedgerChain } from '../../audit/verify-chain.js';
+import { serializeLedgerLine } from '../../formats/ledger-entry.js';
+import { SCENARIO_SIZES } from '../scenario-sizes.js';
+import { fileHashReference } from '../tools.js';
+import type { BenchSuite } from '../types.js';
+import { ledgerEntries } from './documents.js';
+
+const LEDGER_FILE = 'ledger.jsonl';
+/** Lines per write while generating: bounded memory for the 1,000,000-entry ledger. */
+const WRITE_BATCH = 5000;
+
+function writeLedger(file: string, count: number): void {
+  const fd = fs.openSync(file, 'w');
+  try {
+    let pending: string[] = [];
+    for (const entry of ledgerEntries(count)) {
+      pending.push(serializeLedgerLine(entry));
+      if (pending.length === WRITE_BATCH) {
+        fs.writeSync(fd, pending.join(''));
+        pending = [];
+      }
+    }
+    if (pending.length > 0) fs.writeSync(fd, pending.join(''));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export const ledgerAuditSuite: BenchSuite = {
+  id: 'ledger-audit',
+  title: 'Ledger audit',
+  async prepare(ctx) {
+    const entries = SCENARIO_SIZES[ctx.settings.size].ledgerEntries;
+    const dir = path.join(ctx.workDir, 'ledger');
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, LEDGER_FILE);
+    writeLedger(file, entries);
+
+    const audit = (backend: string) => async (): Promise<void> => {
+      const result = await verifyLedgerChain(file, { backend });
+      if (result.status !== 'valid' || result.entries !== entries) {
+        throw new BluxError('internal', `bench: ledger audit found ${result.entries} of ${entries} entries valid (${result.reason})`);
+      }
+    };
+    return {
+      cases: [{
+        id: 'ledger-audit/chain',
+        title: `Ledger audit, ${entries.toLocaleString('en-US')} entries`,
+        unit: 'line',
+        unitsPerOp: entries,
+        heavy: true,
+        reference: fileHashReference(ctx.tools, dir, [LEDGER_FILE]),
+        variants: BACKEND_NAMES.map((name) => ({ backend: name, label: `audit --backend ${name}`, fn: audit(name) })),
+      }],
+    };
+  },
+};
