@@ -29,6 +29,7 @@ export { parseInstant, formatInstant } from './formats/time.js';
 export { configPaths, defaultConfigRoot, type ConfigPaths } from './store/paths.js';
 export * as keystore from './store/keystore.js';
 export { appendLedgerEntry, readLedgerTail, repairLedger, openLedgerLines } from './store/ledger-file.js';
+export { ledgerSignedBytes, type LedgerEntry, type LedgerSignFunction } from './formats/ledger-entry.js';
 export { loadTokenRevocations, loadKeyRevocations } from './store/revocation-lists.js';
 
 // Trust and verification.
@@ -42,12 +43,14 @@ export { verifyLedgerChain, type LedgerAuditResult } from './audit/verify-chain.
 export { auditLedger, type AuditLedgerOptions } from './audit/audit-ledger.js';
 export type { LedgerAuditReport, LedgerAuditProblem, SignerSummary } from './audit/report.js';
 export type { AuditTrust, AuditSignerKey } from './audit/signature-policy.js';
+export { renderLedgerAuditHtml } from './audit/report-html.js';
 
 // Use-cases that write.
 export { signArtifact, type SignOptions, type SignResult } from './sign/sign-artifact.js';
 export { issueToken, type IssueOptions, type IssueResult } from './tokens/issue.js';
 export { revokeToken } from './tokens/revoke.js';
 export { createKey, revokeKey, rotateKey } from './keys/lifecycle.js';
+export { addLedgerEvent, type AddEventOptions } from './audit/add-event.js';
 
 // Whole trees.
 export { verifyBatch, type VerifyBatchOptions, type BatchRun, type BatchProgress } from './batch/verify-batch.js';
