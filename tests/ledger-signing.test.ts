@@ -9,6 +9,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { addLedgerEvent } from '../src/audit/add-event.js';
@@ -28,7 +29,7 @@ import { runCli, tempDir } from './helpers/cli.js';
 import { rejection } from './helpers/errors.js';
 import { assertFreshBuild, startNode } from './helpers/processes.js';
 
-const APPENDER = path.join(path.dirname(new URL(import.meta.url).pathname), 'helpers', 'ledger-appender.mjs');
+const APPENDER = fileURLToPath(new URL('./helpers/ledger-appender.mjs', import.meta.url));
 
 let dir: string;
 let paths: ConfigPaths;
