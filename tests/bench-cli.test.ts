@@ -100,4 +100,13 @@ describe('blux-reg bench: a real quick run of one suite', () => {
     expect(r.stdout).toContain('improved  canonical/jcs/core');
     expect(JSON.parse(fs.readFileSync(fresh, 'utf8')).format).toBe('blux-reg/bench-report@1');
   });
+
+  it('--spread prints the run-to-run spread of the reports, measuring nothing', async () => {
+    const half = withRatiosTimes(report, 0.5, path.join(dir, 'half.json'));
+    const r = await runCli(['bench', '--spread', report, half]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('| Entry | Runs | Min ratio | Median ratio | Max ratio | Worst drop (1 - min/max) |');
+    expect(r.stdout).toMatch(/\| canonical\/jcs\/core \| 2 \| .* \| 50\.0% \|/);
+    expect(r.stdout).toContain('worst drop between two of 2 runs: 50.0%');
+  });
 });

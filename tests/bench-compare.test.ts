@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { compareReports, comparisonLines, checkTolerance, type ComparableEntry } from '../src/bench/compare.js';
 import { parseBaseline } from '../src/bench/baseline-file.js';
+import { ratioSpread, spreadMarkdown } from '../src/bench/spread.js';
 import { thrown } from './helpers/errors.js';
 
 function entry(id: string, ratio: number, referenceLabel = 'sha256sum'): ComparableEntry[] {
@@ -103,5 +104,30 @@ describe('parseBaseline', () => {
       expect(error.file).toBe('b.json');
       expect(error.message).toMatch(message);
     }
+  });
+});
+
+describe('ratioSpread', () => {
+  it('per entry: min, median, max of the ratio over the runs, and the worst drop 1 - min/max', () => {
+    const runs = [1.0, 0.8, 0.9].map((factor) => scaled(current, factor));
+    const summary = ratioSpread(runs);
+    expect(summary.reports).toBe(3);
+    expect(summary.entries.map((e) => e.id).sort()).toEqual(['ed25519/batch1024-distinct/wasm', 'sha256/1MiB/native', 'verify-batch/tree/auto']);
+    const wasm = summary.entries.find((e) => e.id === 'ed25519/batch1024-distinct/wasm')!;
+    expect(wasm.min).toBeCloseTo(2.08, 10);
+    expect(wasm.median).toBeCloseTo(2.34, 10);
+    expect(wasm.max).toBeCloseTo(2.6, 10);
+    expect(wasm.worst_drop).toBeCloseTo(0.2, 10);
+    expect(summary.worst_drop).toBeCloseTo(0.2, 10);
+    // A tolerance above the worst drop passes every pair of these runs against each other.
+    for (const a of runs) for (const b of runs) expect(compareReports(a, b, 0.21).regressions).toEqual([]);
+    expect(spreadMarkdown(summary).split('\n')[2]).toMatch(/^\| \S+ \| 3 \| \S+ \| \S+ \| \S+ \| 20\.0% \|$/);
+  });
+
+  it('leaves out entries seen in one run only, and needs two reports', () => {
+    const summary = ratioSpread([current, [...current, ...entry('merkle/root/native', 3)]]);
+    expect(summary.entries.map((e) => e.id)).not.toContain('merkle/root/native');
+    expect(summary.worst_drop).toBe(0);
+    expect(thrown(() => ratioSpread([current])).code).toBe('invalid-argument');
   });
 });

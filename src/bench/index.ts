@@ -8,3 +8,4 @@ export { reportSvg, backendsOf } from './svg.js';
 export { compareReports, comparisonLines, checkTolerance, DEFAULT_TOLERANCE, type Comparison, type ComparableEntry, type RatioChange } from './compare.js';
 export { parseBaseline, readBaseline } from './baseline-file.js';
 export { checkOutputFiles, reportJson, writeReportFiles, type ReportFiles } from './outputs.js';
+export { ratioSpread, spreadMarkdown, type SpreadSummary, type EntrySpread } from './spread.js';

@@ -16,6 +16,7 @@ interface BenchFlags {
   compare?: string;
   tolerance: string;
   updateBaseline?: string;
+  spread?: string[];
   progress: boolean;
 }
 
@@ -39,6 +40,15 @@ function progressLine(enabled: boolean): { onProgress?: (e: import('../../bench/
   };
 }
 
+async function printSpread(bench: typeof import('../../bench/index.js'), files: readonly string[]): Promise<number> {
+  const summary = bench.ratioSpread(await Promise.all(files.map((f) => bench.readBaseline(f))));
+  say(bench.spreadMarkdown(summary));
+  say('');
+  say(`worst drop between two of ${summary.reports} runs: ${(summary.worst_drop * 100).toFixed(1)}% (${summary.worst_entry ?? 'no entries'}); ` +
+    '--tolerance must be above it for noise alone never to fail --compare');
+  return 0;
+}
+
 export function registerBenchCommand(program: Command, run: Run): void {
   program
     .command('bench')
@@ -56,10 +66,12 @@ export function registerBenchCommand(program: Command, run: Run): void {
     .option('--compare <baseline>', 'compare every ratio with this earlier --json report; exit 1 when one regressed beyond --tolerance')
     .option('--tolerance <fraction>', 'allowed drop of a ratio against the baseline (0.25 = 25%)', '0.25')
     .option('--update-baseline <file>', 'write the report as the new baseline (same format as --json)')
+    .option('--spread <reports...>', 'measure nothing: print the run-to-run spread of every ratio over these --json reports (to choose --tolerance)')
     .option('--no-progress', 'no status line on the terminal')
     .action(run(async (cmd) => {
       const flags = cmd.opts<BenchFlags>();
       const bench = await import('../../bench/index.js');
+      if (flags.spread !== undefined) return printSpread(bench, flags.spread);
       const tolerance = bench.checkTolerance(parseTolerance(flags.tolerance));
       // Everything that can be wrong with the inputs is found before minutes of measuring.
       const baseline = flags.compare === undefined ? null : await bench.readBaseline(flags.compare);
