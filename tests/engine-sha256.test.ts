@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { BluxError } from '../src/errors.js';
 import { BACKEND_NAMES, getBackend, sha256, sha256File, sha256Hex } from '../src/engine/index.js';
-import { createHashWasmSha256Hasher, hashWasmSha256 } from '../src/engine/backends/wasm.js';
+import { createHashWasmSha256Hasher, hashWasmSha256, loadHashWasm, wasmSha256Implementation } from '../src/engine/backends/wasm.js';
 
 const NIST_DIR = fileURLToPath(new URL('./vectors/nist-sha256/', import.meta.url));
 const MIB = 1024 * 1024;
@@ -105,6 +105,9 @@ describe('NIST vector files parse as SOURCE.md describes', () => {
     expect(parseMonte(readRsp('SHA256Monte.rsp').replace(/\n/g, '\r\n'))).toEqual(monte);
   });
 });
+
+// Every wasm test below runs hash-wasm, not the node:crypto stand-in used while it loads.
+beforeAll(() => loadHashWasm());
 
 describe.each(BACKEND_NAMES)('SHA-256 on the %s backend', (backendName) => {
   const backend = getBackend(backendName);
@@ -204,6 +207,7 @@ describe.each(BACKEND_NAMES)('SHA-256 on the %s backend', (backendName) => {
 
 describe('the wasm backend hashes with hash-wasm (issue 4)', () => {
   it('wasm: sha256, sha256Many and createSha256 are hash-wasm\'s', () => {
+    expect(wasmSha256Implementation()).toBe('hash-wasm');
     const wasm = getBackend('wasm');
     expect(wasm.sha256).toBe(hashWasmSha256);
     expect(wasm.createSha256).toBe(createHashWasmSha256Hasher);

@@ -2,7 +2,7 @@
  * The `wasm` backend: Ed25519 from blux-reg's own WebAssembly module
  * (assembly/ed25519, built to dist/wasm/ed25519.wasm), which verifies a whole
  * batch with one multi-scalar multiplication; SHA-256 from hash-wasm (its
- * WebAssembly SHA-256, set up once per thread when this module loads).
+ * WebAssembly SHA-256, loaded once per thread when the backend is created).
  *
  * Verdicts follow the "strict, cofactored" rule (issue 4): the shared
  * pre-check first (lengths, S < L, canonical encodings), then in WebAssembly
@@ -32,6 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { BluxError } from '../../errors.js';
 import { passesEd25519Precheck } from '../precheck.js';
 import type { Backend, Ed25519VerifyItem, Sha256Hasher } from '../types.js';
+import { createNodeSha256Hasher, nodeSha256 } from './node-sha256.js';
 import { SingleUseHasher } from './single-use-hasher.js';
 
 /**
@@ -390,41 +391,73 @@ interface HashWasmHasher {
  * hash-wasm's SHA-256 build alone: the package's main entry compiles every
  * algorithm it has (~70 ms), this one only SHA-256 (~2 ms to load).
  */
-const { createSHA256 } = createRequire(import.meta.url)('hash-wasm/dist/sha256.umd.min.js') as {
-  createSHA256(): Promise<HashWasmHasher>;
-};
+const HASH_WASM_SHA256 = 'hash-wasm/dist/sha256.umd.min.js';
 
 /**
- * One hash-wasm SHA-256 instance per thread (each engine worker loads this
- * module, so gets its own). Creating it is asynchronous (it compiles
- * WebAssembly, ~5 ms) but using it is not, and the Backend interface's
- * SHA-256 is synchronous: hence the await at module load.
+ * One hash-wasm SHA-256 instance per thread (each engine worker creates its
+ * own backend, so its own instance). Creating it is asynchronous (it compiles
+ * WebAssembly, ~5 ms), using it is not, and the Backend interface's SHA-256
+ * is synchronous. A top-level await would do, but it breaks the engine
+ * workers: piscina loads the worker module with require() first, which Node
+ * 20 refuses for a module graph with a top-level await, and the import()
+ * that follows then fails on an internal assertion. So creating the wasm
+ * backend starts loading hash-wasm, and until it is there (the first few
+ * milliseconds of a thread, or for good if it failed to load) SHA-256 is
+ * computed by node:crypto: the digests are the same, only the code differs.
  */
-const hashWasm: HashWasmHasher = await createSHA256();
+let hashWasm: HashWasmHasher | undefined;
+let hashWasmLoading: Promise<void> | undefined;
+let hashWasmError: unknown;
 
-/** SHA-256 by hash-wasm. */
+/** Starts loading hash-wasm in this thread (once); resolves when it is loaded, rejects if it cannot be. */
+export function loadHashWasm(): Promise<void> {
+  hashWasmLoading ??= (async () => {
+    try {
+      const { createSHA256 } = createRequire(import.meta.url)(HASH_WASM_SHA256) as { createSHA256(): Promise<HashWasmHasher> };
+      hashWasm = await createSHA256();
+    } catch (cause) {
+      hashWasmError = cause;
+      throw new BluxError('internal', `the wasm backend could not load hash-wasm's SHA-256 (node:crypto is used instead)`, { cause });
+    }
+  })();
+  return hashWasmLoading;
+}
+
+/** What computes the wasm backend's SHA-256 in this thread right now. */
+export function wasmSha256Implementation(): 'hash-wasm' | 'node:crypto (hash-wasm loading)' | 'node:crypto (hash-wasm failed to load)' {
+  if (hashWasm !== undefined) return 'hash-wasm';
+  return hashWasmError === undefined ? 'node:crypto (hash-wasm loading)' : 'node:crypto (hash-wasm failed to load)';
+}
+
+/** SHA-256 by hash-wasm (node:crypto until it is loaded). */
 export function hashWasmSha256(data: Uint8Array): Uint8Array {
+  if (hashWasm === undefined) return nodeSha256(data);
   return hashWasm.init().update(data).digest('binary');
 }
 
 /**
- * An incremental SHA-256 by hash-wasm. Hashers can be interleaved (several
- * files at once) while the thread has one hash-wasm instance: each hasher
- * keeps its own state and loads it around every update (~100 bytes copied,
- * nothing next to a chunk of a file).
+ * An incremental SHA-256 by hash-wasm (node:crypto when created before it is
+ * loaded). Hashers can be interleaved (several files at once) while the
+ * thread has one hash-wasm instance: each hasher keeps its own state and
+ * loads it around every update (~100 bytes copied, nothing next to a chunk
+ * of a file).
  */
 export function createHashWasmSha256Hasher(): Sha256Hasher {
-  let state = hashWasm.init().save();
+  const instance = hashWasm;
+  if (instance === undefined) return createNodeSha256Hasher();
+  let state = instance.init().save();
   return new SingleUseHasher({
     update: (chunk) => {
-      state = hashWasm.load(state).update(chunk).save();
+      state = instance.load(state).update(chunk).save();
     },
-    digest: () => hashWasm.load(state).digest('binary'),
+    digest: () => instance.load(state).digest('binary'),
   });
 }
 
 export function createWasmBackend(options: WasmBackendOptions = {}): Backend {
   const verifier = new WasmEd25519Verifier(options.msm ?? 'auto');
+  // Failure is recorded (wasmSha256Implementation) and node:crypto stays in use.
+  loadHashWasm().catch(() => undefined);
   return {
     name: 'wasm',
     sha256: hashWasmSha256,
