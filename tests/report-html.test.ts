@@ -77,6 +77,8 @@ describe('renderLedgerAuditHtml', () => {
     expect(html).toContain('500 entries/s');
     expect(html).toMatch(/<table id="actions">.*<td class="mono">sign<\/td><td class="num">4<\/td>.*<td class="mono">event<\/td><td class="num">3<\/td>/s);
     expect(html).toMatch(/<table id="signers">.*alice.*trusted key.*bob.*unknown key/s);
+    const unsignedActor = renderLedgerAuditHtml(report({ signatures: signatures({ signers: [{ actor: 'ops', entries: 2 }] }) }));
+    expect(unsignedActor).toContain('<td class="mono">ops</td><td class="num">2</td><td class="num">0</td><td class="status-unsigned">unsigned (not a key)</td>');
     expect(html).toMatch(/<td class="status-unknown">unknown key<\/td><td class="num">0<\/td><td class="num">0<\/td><td class="num">3<\/td>/);
     expect(bars(html)).toEqual([
       { bucket: '2026-01-01', count: 3, height: expect.any(Number) },

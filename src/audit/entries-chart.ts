@@ -19,6 +19,8 @@ const MARGIN = { top: 20, right: 20, bottom: 56, left: 64 };
 const MAX_X_LABELS = 10;
 /** A bucket with one entry next to one with a million still shows. */
 const MIN_BAR_HEIGHT_PX = 1;
+/** One day's bar should still look like a bar, not fill the plot. */
+const MAX_BAR_WIDTH_PX = 64;
 const DAY_MS = 24 * 3600 * 1000;
 
 export type BucketUnit = 'day' | 'week' | 'month' | 'year';
@@ -169,8 +171,8 @@ export function renderEntriesChartSvg(entriesPerDay: Readonly<Record<string, num
 
   const { top, step } = niceAxis(Math.max(...buckets.map((b) => b.count)));
   const slot = plotWidth / buckets.length;
-  // A gap between bars while there is room for one; touching bars when there is not.
-  const barWidth = slot >= 4 ? slot * 0.8 : slot;
+  // A gap between bars while there is room for one; touching bars when there is not; no slabs for a few days.
+  const barWidth = Math.min(MAX_BAR_WIDTH_PX, slot >= 4 ? slot * 0.8 : slot);
   const parts: string[] = [open, frame];
 
   // Horizontal grid lines with the count at the left.

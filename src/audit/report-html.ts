@@ -49,7 +49,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .mono { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 13px; word-break: break-all; }
 .note { color: #555; font-size: 13px; }
 .chart { max-width: 100%; height: auto; border: 1px solid #e2e2e2; }
-.status-trusted { color: #1b5e20; } .status-revoked, .status-unknown { color: #8e1b1b; } .status-untrusted { color: #8a5a00; }
+.status-unsigned { color: #555; } .status-trusted { color: #1b5e20; } .status-revoked, .status-unknown { color: #8e1b1b; } .status-untrusted { color: #8a5a00; }
 `;
 
 function count(n: number): string {
@@ -115,6 +115,12 @@ function countTable(id: string, heading: string, counts: Readonly<Record<string,
   return `<table id="${id}"><thead><tr><th>${escapeMarkup(heading)}</th><th class="num">entries</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+/** A free-text actor that never signed is no key at all: say "unsigned" rather than "unknown key". */
+function keyCell(g: SignerSummary): string {
+  if (g.signed === 0 && g.key === 'unknown') return '<td class="status-unsigned">unsigned (not a key)</td>';
+  return `<td class="status-${g.key}">${escapeMarkup(KEY_STATUS_TEXT[g.key])}</td>`;
+}
+
 function signatureSection(r: LedgerAuditReport): string {
   const s = r.signatures;
   const totals = `<table id="signature-totals"><tbody>${[
@@ -127,7 +133,7 @@ function signatureSection(r: LedgerAuditReport): string {
   const signers = [...s.signers].sort((a, b) => b.entries - a.entries).slice(0, MAX_TABLE_ROWS);
   const signerRows = signers.map((g) =>
     `<tr><td class="mono">${escapeMarkup(g.actor)}</td><td class="num">${count(g.entries)}</td><td class="num">${count(g.signed)}</td>` +
-    `<td class="status-${g.key}">${escapeMarkup(KEY_STATUS_TEXT[g.key])}</td>` +
+    `${keyCell(g)}` +
     `<td class="num">${count(g.valid)}</td><td class="num">${count(g.invalid)}</td><td class="num">${count(g.unverified)}</td></tr>`);
   const more = s.signers.length > signers.length ? `<p class="note">${count(s.signers.length - signers.length)} more signers not listed.</p>` : '';
   const table = signerRows.length === 0

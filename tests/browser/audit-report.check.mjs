@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { buildLedgerEntry, formatLedgerTimestamp, serializeLedgerLine } from '../../dist/formats/ledger-entry.js';
 import { loadSigner } from '../../dist/store/keystore.js';
 import { appendLedgerEntry } from '../../dist/store/ledger-file.js';
 import { decodePng, pixelVariety } from './png.mjs';
@@ -79,6 +80,47 @@ function checkScreenshot(file, expectedColors) {
   for (const [name, color] of Object.entries(expectedColors)) assert.ok(hasColor(png, color), `no ${name} pixels in the screenshot`);
 }
 
+/** A ledger with `perDay(i)` entries on each of `days` days from `start`, written in one go (no lock or fsync per line). */
+function writeSpanLedger(file, start, days, perDay) {
+  const lines = [];
+  let prev = null;
+  const t0 = Date.parse(`${start}T12:00:00Z`);
+  for (let d = 0; d < days; d++) {
+    for (let i = 0; i < perDay(d); i++) {
+      const entry = buildLedgerEntry({ action: 'event', actor: `actor-${d % 5}`, payload_summary: `day ${d} #${i}` }, prev, formatLedgerTimestamp(new Date(t0 + d * 86_400_000 + i * 1000)));
+      lines.push(serializeLedgerLine(entry));
+      prev = entry.entry_hash;
+    }
+  }
+  fs.writeFileSync(file, lines.join(''));
+}
+
+function chartBars(dom) {
+  return [...dom.matchAll(/<rect class="bar" data-bucket="([^"]+)" data-count="(\d+)"[^>]*\bwidth="([\d.]+)" height="([\d.]+)"/g)]
+    .map((m) => ({ bucket: m[1], count: Number(m[2]), width: Number(m[3]), height: Number(m[4]) }));
+}
+
+/** The chart stays legible from one day to years: few enough bars, each wide and tall enough to see, counts preserved. */
+async function checkChartSpans(ctx, config) {
+  const spans = [
+    { name: 'one-day', start: '2026-05-01', days: 1, perDay: () => 7, unit: 'day', bars: 1 },
+    { name: 'three-years', start: '2023-01-01', days: 3 * 365, perDay: (d) => 1 + (d % 3), unit: 'month', bars: 36 },
+  ];
+  for (const span of spans) {
+    const ledger = path.join(ctx.tmpDir, `${span.name}.jsonl`);
+    writeSpanLedger(ledger, span.start, span.days, span.perDay);
+    const { report, dom, screenshot } = await renderReport(ctx, config, ledger, span.name, 0);
+    assert.match(dom, new RegExp(`<svg[^>]*id="entries-chart"[^>]*data-unit="${span.unit}"`), `${span.name}: chart unit`);
+    const bars = chartBars(dom);
+    assert.equal(bars.length, span.bars, `${span.name}: bars`);
+    assert.equal(bars.reduce((sum, b) => sum + b.count, 0), report.entries, `${span.name}: the bars add up to the entries`);
+    for (const bar of bars) assert.ok(bar.width >= 4 && bar.height >= 1, `${span.name}: bar ${bar.bucket} is ${bar.width} x ${bar.height}`);
+    const labels = [...dom.matchAll(/class="x-tick"[^>]*>([^<]+)</g)].map((m) => m[1]);
+    assert.ok(labels.length >= 1 && labels.length <= 10, `${span.name}: ${labels.length} x labels`);
+    checkScreenshot(screenshot, { 'green verdict banner': VALID_GREEN, 'chart bar': BAR_BLUE });
+  }
+}
+
 /** Audits through the CLI (which writes the HTML page), then renders the page. */
 async function renderReport(ctx, config, ledger, name, expectedExit) {
   const htmlFile = path.join(ctx.tmpDir, `${name}.html`);
@@ -128,4 +170,6 @@ export default async function auditReportCheck(ctx) {
   assert.match(badVerdict.tag, /class="verdict invalid"/);
   assert.match(visibleText(badVerdict.inner), /INVALID at line 5: entry-hash-mismatch/);
   checkScreenshot(invalid.screenshot, { 'red verdict banner': INVALID_RED, 'chart bar': BAR_BLUE });
+
+  await checkChartSpans(ctx, config);
 }
