@@ -1,34 +1,78 @@
-// Ed25519 verification on one thread: the wasm backend (assembly/ed25519:
-// one multi-scalar multiplication per batch) against libsodium's single
-// verification (the native backend), in the same run (issue 4, acceptance 3).
+// The wasm backend (issue 4, acceptance 3), side by side in one run with
+// libsodium (the native backend), with tinybench:
 //
-//   npm run build && node bench/wasm-ed25519.mjs [--time 3000] [--sizes 64,256,1024,16384] [--json]
+//   npm run build && node bench/wasm-ed25519.mjs [--quick] [--time 3000] [--sizes 64,256,1024,16384]
+//                                                 [--sections thread,pool,invalid,msm,sha256] [--json]
 //
-// Rows: sodium-native single; wasm single (a batch of one per call); wasm
-// batches of each size with (a) all keys distinct and (b) 16 keys repeated.
-// Every row is signatures per second (tinybench mean latency of one call,
-// times the signatures in that call). Every measured call's verdicts are
-// checked (all valid): a benchmark that verified nothing proves nothing.
-// The decoded-key cache is warm for (b) after the first call, as in a
-// long-running verifier; for (a) every batch's keys have left the cache.
-// Targets (issue 4): wasm batch >= 0.8x sodium single on (a), >= 1.5x on (b).
+// Sections (all by default):
+// - thread: one thread. sodium-native single verification; wasm single (a
+//   batch of one per call); wasm batches of each size with (a) all keys
+//   distinct and (b) 16 keys repeated. Targets: wasm batch >= 0.8x sodium
+//   single on (a), >= 1.5x on (b).
+// - pool: the engine pool's workers, 1 and then 2 of them, each task one
+//   batch of the given size (packed and transferred as verifyEd25519Parallel
+//   does, two tasks in flight per worker), for the native and wasm backends;
+//   the 2-worker / 1-worker ratio per row. Target: >= 1.8x.
+// - invalid: a batch of 1,024 distinct keys with 0, 1, 10, 50 and 100 %
+//   invalid signatures (message changed after signing: the point checks pass
+//   and only the equation fails, the costly case for a batch verifier).
+// - msm: the multi-scalar multiplication inside each wasm batch check, forced
+//   to Pippenger or to Straus, against the default choice, by batch size.
+// - sha256: hash-wasm (the wasm backend's SHA-256) against node:crypto (what
+//   auto uses), 1 MiB messages.
+//
+// Every row is items per second from tinybench's mean latency of one call
+// times the items in that call; ratios compare rows of the same run. Every
+// call's verdicts are checked against the expected ones: a benchmark that
+// verified nothing proves nothing. --quick: 300 ms per row, sizes 64 and
+// 1,024, for a smoke run (numbers only roughly comparable).
+//
+// The decoded-key cache (4,096 keys per thread) is warm for (b) after the
+// first call, as in a long-running verifier; for (a) calls cycle through
+// batches holding more keys than the cache, so keys are decoded every time.
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 
 import { Bench } from 'tinybench';
 
-import { getBackend } from '../dist/engine/index.js';
+import { getBackend, closeEnginePool } from '../dist/engine/index.js';
+import { createWasmBackend, MSM_METHODS } from '../dist/engine/backends/wasm.js';
+import { getEnginePool } from '../dist/engine/pool.js';
+import { packEd25519Batch } from '../dist/engine/worker.js';
 
+const SECTIONS = ['thread', 'pool', 'invalid', 'msm', 'sha256'];
 const { values: args } = parseArgs({
   options: {
-    time: { type: 'string', default: '3000' },
-    sizes: { type: 'string', default: '64,256,1024,16384' },
+    quick: { type: 'boolean', default: false },
+    time: { type: 'string' },
+    sizes: { type: 'string' },
+    sections: { type: 'string', default: SECTIONS.join(',') },
     json: { type: 'boolean', default: false },
   },
 });
-const timeMs = Number(args.time);
-const sizes = args.sizes.split(',').map(Number);
+const timeMs = Number(args.time ?? (args.quick ? 300 : 3000));
+const sizes = (args.sizes ?? (args.quick ? '64,1024' : '64,256,1024,16384')).split(',').map(Number);
+const sections = new Set(args.sections.split(','));
+for (const name of sections) {
+  if (!SECTIONS.includes(name)) {
+    console.error(`unknown section "${name}" (known: ${SECTIONS.join(', ')})`);
+    process.exit(2);
+  }
+}
+if (!(timeMs > 0) || sizes.some((n) => !Number.isSafeInteger(n) || n < 1)) {
+  console.error('usage: node bench/wasm-ed25519.mjs [--quick] [--time ms] [--sizes n,n,...] [--sections a,b] [--json]');
+  process.exit(2);
+}
+
 const REPEATED_KEYS = 16;
+const WASM_KEY_CACHE_SIZE = 4096;
+const INVALID_BATCH = 1024;
+const INVALID_PERCENTS = [0, 1, 10, 50, 100];
+const SINGLE_ITEMS = 256;
+const POOL_JOBS = [1, 2];
+/** Tasks per measured pool call: enough that both workers stay busy for a while. */
+const POOL_MIN_SIGNATURES_PER_CALL = 8192;
+const SHA256_MESSAGE_BYTES = 1 << 20;
 
 const sodium = createRequire(import.meta.url)('sodium-native');
 
@@ -54,66 +98,166 @@ function makeItems(count, keyCount) {
   });
 }
 
+/** Batches of n distinct keys, enough of them to hold more keys than a thread's cache. */
+function distinctBatches(n) {
+  return Array.from({ length: Math.ceil((2 * WASM_KEY_CACHE_SIZE) / n) + 1 }, () => makeItems(n, n));
+}
+
+/** Cycles through `sets` on every call. */
+function cycler(sets) {
+  let round = 0;
+  return () => sets[round++ % sets.length];
+}
+
+function assertVerdicts(verdicts, expected, label) {
+  for (let i = 0; i < expected.length; i++) {
+    if (verdicts[i] !== expected[i]) throw new Error(`${label}: wrong verdict for item ${i}`);
+  }
+}
+const allTrue = (n) => new Array(n).fill(true);
+
 const native = getBackend('native');
 const wasm = getBackend('wasm');
 
-function assertAllValid(verdicts, label) {
-  if (!verdicts.every((v) => v === true)) throw new Error(`${label}: not all signatures verified`);
+/** Rows of one tinybench run: name -> { items per call, section, group (rows compared with each other) }. */
+const rowInfo = new Map();
+const bench = new Bench({ time: timeMs, warmup: true, warmupIterations: 1, iterations: 3 });
+function add(section, group, name, itemsPerCall, fn) {
+  rowInfo.set(name, { section, group, itemsPerCall });
+  bench.add(name, fn);
 }
 
-const SINGLE_ITEMS = 256;
-const singleItems = makeItems(SINGLE_ITEMS, SINGLE_ITEMS);
-
-// For (a), pre-made batches with distinct keys, cycled: together they hold
-// more keys than the wasm backend's decoded-key cache (4,096, oldest dropped
-// first), so every call decodes all of its keys, as with keys never seen before.
-const WASM_KEY_CACHE_SIZE = 4096;
-const distinctSets = Object.fromEntries(
-  sizes.map((n) => [n, Array.from({ length: Math.ceil((2 * WASM_KEY_CACHE_SIZE) / n) + 1 }, () => makeItems(n, n))]),
-);
-const repeatedSets = Object.fromEntries(sizes.map((n) => [n, makeItems(n, REPEATED_KEYS)]));
-
-const bench = new Bench({ time: timeMs, warmup: true, warmupIterations: 1, iterations: 3 });
-const signaturesPerCall = new Map();
-
-signaturesPerCall.set('sodium-native single', SINGLE_ITEMS);
-bench.add('sodium-native single', async () => {
-  assertAllValid(await native.verifyEd25519Batch(singleItems), 'sodium');
-});
-signaturesPerCall.set('wasm single', SINGLE_ITEMS);
-bench.add('wasm single', async () => {
-  for (const item of singleItems) assertAllValid(await wasm.verifyEd25519Batch([item]), 'wasm single');
-});
-for (const n of sizes) {
-  let round = 0;
-  signaturesPerCall.set(`wasm batch ${n} (a) distinct keys`, n);
-  bench.add(`wasm batch ${n} (a) distinct keys`, async () => {
-    const set = distinctSets[n];
-    assertAllValid(await wasm.verifyEd25519Batch(set[round++ % set.length]), `wasm batch ${n} (a)`);
+if (sections.has('thread')) {
+  const singleItems = makeItems(SINGLE_ITEMS, SINGLE_ITEMS);
+  add('thread', 'thread', 'sodium-native single', SINGLE_ITEMS, async () => {
+    assertVerdicts(await native.verifyEd25519Batch(singleItems), allTrue(SINGLE_ITEMS), 'sodium');
   });
-  signaturesPerCall.set(`wasm batch ${n} (b) ${REPEATED_KEYS} keys`, n);
-  bench.add(`wasm batch ${n} (b) ${REPEATED_KEYS} keys`, async () => {
-    assertAllValid(await wasm.verifyEd25519Batch(repeatedSets[n]), `wasm batch ${n} (b)`);
+  add('thread', 'thread', 'wasm single', SINGLE_ITEMS, async () => {
+    for (const item of singleItems) assertVerdicts(await wasm.verifyEd25519Batch([item]), [true], 'wasm single');
   });
+  for (const n of sizes) {
+    const nextDistinct = cycler(distinctBatches(n));
+    add('thread', 'thread', `wasm batch ${n} (a) distinct keys`, n, async () => {
+      assertVerdicts(await wasm.verifyEd25519Batch(nextDistinct()), allTrue(n), `wasm batch ${n} (a)`);
+    });
+    const repeated = makeItems(n, REPEATED_KEYS);
+    add('thread', 'thread', `wasm batch ${n} (b) ${REPEATED_KEYS} keys`, n, async () => {
+      assertVerdicts(await wasm.verifyEd25519Batch(repeated), allTrue(n), `wasm batch ${n} (b)`);
+    });
+  }
+}
+
+if (sections.has('invalid')) {
+  const items = makeItems(INVALID_BATCH, INVALID_BATCH);
+  for (const percent of INVALID_PERCENTS) {
+    // Spread evenly: item i is invalid when i * percent / 100 crosses an integer (percent % of them).
+    const expected = items.map((_, i) => Math.floor((i * percent) / 100) === Math.floor(((i + 1) * percent) / 100));
+    const mixed = items.map((item, i) => (expected[i] ? item : { ...item, message: Uint8Array.from(item.message, (b, j) => (j === 0 ? b ^ 1 : b)) }));
+    const group = `invalid ${percent}`;
+    add('invalid', group, `sodium-native batch ${INVALID_BATCH}, ${percent} % invalid`, INVALID_BATCH, async () => {
+      assertVerdicts(await native.verifyEd25519Batch(mixed), expected, `native ${percent} %`);
+    });
+    add('invalid', group, `wasm batch ${INVALID_BATCH}, ${percent} % invalid`, INVALID_BATCH, async () => {
+      assertVerdicts(await wasm.verifyEd25519Batch(mixed), expected, `wasm ${percent} %`);
+    });
+  }
+}
+
+if (sections.has('msm')) {
+  const forced = Object.fromEntries(MSM_METHODS.map((method) => [method, createWasmBackend({ msm: method })]));
+  for (const n of [1, 4, 16, ...sizes]) {
+    const nextDistinct = cycler(distinctBatches(n));
+    for (const method of MSM_METHODS) {
+      add('msm', `msm ${n}`, `wasm batch ${n} (a), msm ${method}`, n, async () => {
+        assertVerdicts(await forced[method].verifyEd25519Batch(nextDistinct()), allTrue(n), `msm ${method} ${n}`);
+      });
+    }
+  }
+}
+
+if (sections.has('sha256')) {
+  const message = new Uint8Array(SHA256_MESSAGE_BYTES).fill(0x61);
+  const expected = Buffer.from(native.sha256(message)).toString('hex');
+  for (const [name, backend] of [['node:crypto (native, auto)', native], ['hash-wasm (wasm)', wasm]]) {
+    add('sha256', 'sha256', `SHA-256 1 MiB, ${name}`, SHA256_MESSAGE_BYTES, () => {
+      if (Buffer.from(backend.sha256(message)).toString('hex') !== expected) throw new Error(`${name}: wrong digest`);
+    });
+  }
+}
+
+if (sections.has('pool')) {
+  for (const backend of ['native', 'wasm']) {
+    for (const n of sizes) {
+      const keyModes = backend === 'wasm' ? ['(a) distinct keys', `(b) ${REPEATED_KEYS} keys`] : ['(a) distinct keys'];
+      for (const keys of keyModes) {
+        const next = keys.startsWith('(a)') ? cycler(distinctBatches(n)) : cycler([makeItems(n, REPEATED_KEYS)]);
+        const tasksPerCall = Math.max(4, Math.ceil(POOL_MIN_SIGNATURES_PER_CALL / n));
+        for (const jobs of POOL_JOBS) {
+          add('pool', `pool ${backend} ${n} ${keys}`, `pool ${backend}, batches of ${n} ${keys}, ${jobs} worker(s)`, tasksPerCall * n, () =>
+            runOnPool(backend, jobs, tasksPerCall, next, n),
+          );
+        }
+      }
+    }
+  }
+}
+
+/**
+ * `tasks` batches through a pool of `jobs` workers, two in flight per worker,
+ * each packed and transferred as verifyEd25519Parallel does; verdicts checked.
+ */
+async function runOnPool(backend, jobs, tasks, next, n) {
+  const pool = getEnginePool(jobs);
+  let started = 0;
+  const lane = async () => {
+    while (started < tasks) {
+      started++;
+      const batch = packEd25519Batch(next());
+      const output = await pool.run({ batch, backend }, { name: 'verifyEd25519', transferList: [batch] });
+      if (output.length !== n || !output.every((v) => v === 1)) throw new Error(`pool ${backend}: wrong verdicts`);
+    }
+  };
+  await Promise.all(Array.from({ length: 2 * jobs }, lane));
 }
 
 await bench.run();
+await closeEnginePool();
 
-for (const task of bench.tasks) if (task.result.state !== "completed") throw new Error(`${task.name}: ${task.result.state} ${task.result.error?.stack ?? ""}`);
+for (const task of bench.tasks) {
+  if (task.result.state !== 'completed') throw new Error(`${task.name}: ${task.result.state} ${task.result.error?.stack ?? ''}`);
+}
 const rows = bench.tasks.map((task) => {
-  const perCall = signaturesPerCall.get(task.name);
+  const { section, group, itemsPerCall } = rowInfo.get(task.name);
   const meanMs = task.result.latency.mean;
-  return { name: task.name, signaturesPerSecond: (perCall * 1000) / meanMs, samples: task.result.latency.samplesCount ?? task.runs };
+  return { section, group, name: task.name, perSecond: (itemsPerCall * 1000) / meanMs, samples: task.result.latency.samplesCount ?? task.runs };
 });
-const sodiumRate = rows[0].signaturesPerSecond;
-for (const row of rows) row.vsSodium = row.signaturesPerSecond / sodiumRate;
+// Each row against the first row of its group: sodium single (thread),
+// sodium at the same invalid rate, auto at the same size, node:crypto,
+// one worker at the same batch and keys.
+for (const row of rows) {
+  const first = rows.find((r) => r.group === row.group);
+  row.ratio = row.perSecond / first.perSecond;
+  row.versus = first.name;
+}
 
 if (args.json) {
-  console.log(JSON.stringify({ node: process.version, rows }, null, 2));
+  console.log(JSON.stringify({ node: process.version, timeMs, sizes, rows }, null, 2));
 } else {
-  console.log(`Ed25519 verification, one thread, node ${process.version}; ratios against sodium-native single`);
-  console.log('| what | signatures/s | vs sodium |');
-  console.log('|---|---:|---:|');
-  for (const row of rows) console.log(`| ${row.name} | ${Math.round(row.signaturesPerSecond).toLocaleString('en-US')} | ${row.vsSodium.toFixed(2)}x |`);
-  console.log('targets: wasm batch (a) >= 0.80x, (b) >= 1.50x');
+  const TITLES = {
+    thread: 'One thread, signatures/s; ratio against sodium-native single (targets: (a) >= 0.80x, (b) >= 1.50x)',
+    invalid: `Invalid signatures in a batch of ${INVALID_BATCH}, signatures/s; ratio against sodium-native at the same rate`,
+    msm: 'Multi-scalar multiplication of the wasm batch check, signatures/s; ratio against auto (the default) at the same size',
+    sha256: 'SHA-256 of 1 MiB, bytes/s; ratio against node:crypto',
+    pool: 'Engine pool, signatures/s; ratio against 1 worker (target: 2 workers >= 1.80x)',
+  };
+  console.log(`wasm-ed25519 bench, node ${process.version}, ${timeMs} ms per row`);
+  for (const section of SECTIONS.filter((s) => sections.has(s))) {
+    console.log(`\n${TITLES[section]}\n`);
+    console.log('| what | per second | ratio |');
+    console.log('|---|---:|---:|');
+    for (const row of rows.filter((r) => r.section === section)) {
+      const rate = section === 'sha256' ? `${(row.perSecond / 1e6).toFixed(0)} MB/s` : Math.round(row.perSecond).toLocaleString('en-US');
+      console.log(`| ${row.name} | ${rate} | ${row.ratio.toFixed(2)}x |`);
+    }
+  }
 }
