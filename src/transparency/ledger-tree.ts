@@ -12,7 +12,7 @@ import { defaultJobs, getEnginePool } from '../engine/pool.js';
 import { resolveBackendName } from '../engine/backend-name.js';
 import { fileSize, scanLeaves } from './leaf-reader.js';
 import { CompactRange, hashLeaves, type CompactRangeState, type LeafRange, type Sha256Many } from './merkle.js';
-import { compactRangeOfBytes, type MerkleCountTask, type MerkleRangeTask } from './worker-tasks.js';
+import { compactRangeOfBytes, type ByteRangeTree, type MerkleCountTask, type MerkleRangeTask } from './worker-tasks.js';
 
 export interface LedgerTreeOptions extends EngineOptions {
   /** Leaves to cover (a prefix); every complete line unless given. */
@@ -26,6 +26,8 @@ export interface LedgerTreeHead {
   root: Uint8Array;
   /** The compact range of [0, size): enough to extend the tree without re-reading it. */
   range: CompactRangeState;
+  /** Byte offset just past the last leaf's "\n" (where leaf `size` starts). */
+  endOffset: number;
 }
 
 export function engineSha256Many(opts: EngineOptions = {}): Sha256Many {
@@ -80,10 +82,10 @@ export async function ledgerTreeHead(file: string, opts: LedgerTreeOptions = {})
   const size = fileSize(file);
   const wanted = opts.treeSize ?? Number.POSITIVE_INFINITY;
   if (jobs <= 1 || size < MIN_PARALLEL_BYTES) {
-    const state = compactRangeOfBytes({ file, start: 0, end: size, beginLeaf: 0, maxLeaves: wanted, backend });
+    const { state, endOffset } = compactRangeOfBytes({ file, start: 0, end: size, beginLeaf: 0, maxLeaves: wanted, backend });
     if (opts.treeSize !== undefined) checkTreeSize(opts.treeSize, state.end, file);
     const range = CompactRange.fromState(state, sha256Many);
-    return { size: range.end, root: range.root(), range: state };
+    return { size: range.end, root: range.root(), range: state, endOffset };
   }
   // Two passes over the slices: line counts (cheap) give each slice its first leaf index, then the hashing.
   const pool = getEnginePool(jobs);
@@ -97,10 +99,10 @@ export async function ledgerTreeHead(file: string, opts: LedgerTreeOptions = {})
     beginLeaf += Math.max(take, 0);
   });
   if (opts.treeSize !== undefined) checkTreeSize(opts.treeSize, beginLeaf, file);
-  const states = (await Promise.all(tasks.map((t) => pool.run(t, { name: 'merkleRange' })))) as CompactRangeState[];
+  const parts = (await Promise.all(tasks.map((t) => pool.run(t, { name: 'merkleRange' })))) as ByteRangeTree[];
   const range = new CompactRange(0, sha256Many);
-  for (const state of states) range.merge(state);
-  return { size: range.end, root: range.root(), range: range.state() };
+  for (const part of parts) range.merge(part.state);
+  return { size: range.end, root: range.root(), range: range.state(), endOffset: parts[parts.length - 1]?.endOffset ?? 0 };
 }
 
 export interface SubtreeScan {
@@ -163,4 +165,55 @@ export function subtreeHashesOfFile(file: string, ranges: readonly LeafRange[], 
     throw new BluxError('invalid-argument', `the ledger has only ${next} complete lines, fewer than the ${stop + firstLeaf} needed`, { file });
   }
   return { hashes: builders.map((b) => b.fold()), leaves, leafOffsets, leavesHashed, bytesRead: scan.bytesRead };
+}
+
+/** Complete lines in the ledger (one cheap pass; split over the pool for big files). */
+export async function countLedgerLeaves(file: string, opts: LedgerTreeOptions = {}): Promise<number> {
+  const jobs = opts.jobs ?? defaultJobs();
+  const size = fileSize(file);
+  if (jobs <= 1 || size < MIN_PARALLEL_BYTES) return scanLeaves(file, () => {}, { end: size }).leaves;
+  const pool = getEnginePool(jobs);
+  const slices = lineAlignedRanges(file, size, jobs);
+  const counts = (await Promise.all(slices.map((s) => pool.run({ file, ...s } satisfies MerkleCountTask, { name: 'merkleCountLines' })))) as number[];
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+/**
+ * What a checkpoint saves beside itself so that later audits and proofs need
+ * not re-read the ledger up to it: the compact range of every leaf but the
+ * last, and where the last leaf lies. Folding `before` with the last line's
+ * leaf hash gives the checkpoint's root, so the saved state is authenticated
+ * by the signed checkpoint, and so is the last line (whose entry_hash the
+ * next entry must chain onto).
+ */
+export interface LedgerTreeState {
+  size: number;
+  root: Uint8Array;
+  /** Compact range of [0, size - 1); null for an empty tree. */
+  before: CompactRangeState | null;
+  /** Byte offset of leaf size - 1 (0 for an empty tree). */
+  lastLeafOffset: number;
+  /** Byte offset just past leaf size - 1. */
+  endOffset: number;
+}
+
+export async function ledgerTreeState(file: string, opts: LedgerTreeOptions = {}): Promise<LedgerTreeState> {
+  const sha256Many = engineSha256Many(opts);
+  const size = opts.treeSize ?? (await countLedgerLeaves(file, opts));
+  if (size === 0) return { size: 0, root: CompactRange.fromState({ begin: 0, end: 0, nodes: [] }, sha256Many).root(), before: null, lastLeafOffset: 0, endOffset: 0 };
+  const before = await ledgerTreeHead(file, { ...opts, treeSize: size - 1 });
+  const last = readLeafAt(file, before.endOffset);
+  if (last === null) throw new BluxError('invalid-argument', `the ledger has fewer than ${size} complete lines`, { file });
+  const range = CompactRange.fromState(before.range, sha256Many);
+  range.appendLeafHashes(hashLeaves([last], sha256Many));
+  return { size, root: range.root(), before: before.range, lastLeafOffset: before.endOffset, endOffset: before.endOffset + last.length + 1 };
+}
+
+/** The complete line starting at `offset` (a copy), or null when there is none. */
+export function readLeafAt(file: string, offset: number): Uint8Array | null {
+  let line: Uint8Array | null = null;
+  scanLeaves(file, (batch) => {
+    line = Uint8Array.from(batch.lines[0]!);
+  }, { start: offset, maxLeaves: 1, chunkBytes: 64 * 1024 });
+  return line;
 }

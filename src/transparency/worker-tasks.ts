@@ -28,20 +28,30 @@ export interface MerkleRangeTask extends MerkleCountTask {
   backend: BackendName;
 }
 
+export interface ByteRangeTree {
+  state: CompactRangeState;
+  /** Byte offset just past the "\n" of the last leaf taken. */
+  endOffset: number;
+}
+
 /** The compact range of leaves [beginLeaf, beginLeaf + n) of one byte range, hashed in one batch per read. */
-export function compactRangeOfBytes(task: MerkleRangeTask): CompactRangeState {
+export function compactRangeOfBytes(task: MerkleRangeTask): ByteRangeTree {
   const backend = getBackend(task.backend);
   const sha256Many = (items: readonly Uint8Array[]): Uint8Array[] => backend.sha256Many(items);
   const range = new CompactRange(task.beginLeaf, sha256Many);
-  scanLeaves(task.file, (batch) => range.appendLeafHashes(hashLeaves(batch.lines, sha256Many)), {
-    start: task.start,
-    end: task.end,
-    maxLeaves: task.maxLeaves,
-  });
-  return range.state();
+  let endOffset = task.start;
+  scanLeaves(
+    task.file,
+    (batch) => {
+      range.appendLeafHashes(hashLeaves(batch.lines, sha256Many));
+      endOffset = batch.offsets[batch.offsets.length - 1]! + batch.lines[batch.lines.length - 1]!.length + 1;
+    },
+    { start: task.start, end: task.end, maxLeaves: task.maxLeaves },
+  );
+  return { state: range.state(), endOffset };
 }
 
 /** Worker task: compactRangeOfBytes (its hashes are small and cloned). */
-export function merkleRange(task: MerkleRangeTask): CompactRangeState {
+export function merkleRange(task: MerkleRangeTask): ByteRangeTree {
   return compactRangeOfBytes(task);
 }
