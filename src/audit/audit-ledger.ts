@@ -28,6 +28,8 @@ import { checkLedgerRange, prevMismatchDetail, type RangeCheckReply, type RangeC
 import { buildLedgerAuditReport, type AuditVerdict } from './report-build.js';
 import type { LedgerAuditReport } from './report.js';
 import { NO_TRUST, type AuditTrust } from './signature-policy.js';
+import type { TrustContext } from '../trust/context.js';
+import type { KeyRevocation } from '../store/revocation-lists.js';
 import { AuditTally } from './tally.js';
 
 export interface AuditLedgerOptions {
@@ -84,6 +86,7 @@ class RangeMerger {
   verdict: AuditVerdict = { bad: null, tornLastLine: false };
   foundAtLine: number | null = null;
   slowLines = 0;
+  lastLine: number | null = null;
   #linesBefore = 0;
   #lastHash: string | null = null;
   #done = false;
@@ -108,6 +111,7 @@ class RangeMerger {
     }
     this.tally.merge(reply.tally);
     if (reply.tally.lastHash !== null) this.#lastHash = reply.tally.lastHash;
+    if (reply.lastEntryLine !== null) this.lastLine = offset + reply.lastEntryLine;
     if (this.foundAtLine === null && reply.foundLine !== null) this.foundAtLine = offset + reply.foundLine;
     const torn = reply.tornLine !== null;
     if (reply.bad !== null) {
@@ -174,7 +178,7 @@ export async function auditLedger(file: string, opts: AuditLedgerOptions = {}): 
 
   const seconds = (performance.now() - started) / 1000;
   const report = buildLedgerAuditReport(merger.verdict, merger.tally, trust, {
-    file, bytes: size, seconds, backend: `${kernel}+${ed25519Backend}`, jobs: inThread ? 1 : jobs,
+    file, bytes: size, seconds, backend: `${kernel}+${ed25519Backend}`, jobs: inThread ? 1 : jobs, lastLine: merger.lastLine,
     ...(opts.expectHead !== undefined ? { expectHead: { ...opts.expectHead, foundAtLine: merger.foundAtLine } } : {}),
   });
   return { ...report, slow_path_lines: merger.slowLines };
@@ -210,4 +214,32 @@ async function checkOnPool(
   }
   // Replies still coming are not needed; keep their rejections from going unhandled.
   for (const dropped of inFlight) dropped.catch(() => undefined);
+}
+
+/** The report of a ledger that does not exist yet (a fresh config folder): an empty, valid chain. */
+export function emptyLedgerAuditReport(file: string, trust: AuditTrust = NO_TRUST, expectHead?: { hash: string; line: number | null }): LedgerAuditReport {
+  return buildLedgerAuditReport({ bad: null, tornLastLine: false }, new AuditTally(), trust, {
+    file, bytes: 0, seconds: 0, backend: DEFAULT_LEDGER_KERNEL, jobs: 1, lastLine: null,
+    ...(expectHead !== undefined ? { expectHead: { ...expectHead, foundAtLine: null } } : {}),
+  });
+}
+
+const EXPECT_HEAD = /^([0-9a-fA-F]{64})(?:@([1-9]\d*))?$/;
+
+/** `--expect-head HASH[@LINE]`: a 64-hex entry hash, optionally with its 1-based line. */
+export function parseExpectHead(text: string): { hash: string; line: number | null } {
+  const match = EXPECT_HEAD.exec(text.trim());
+  if (match === null) {
+    throw new BluxError('invalid-argument', `--expect-head must be a 64-hex entry hash, optionally @LINE (e.g. <hash>@1200), got ${JSON.stringify(text)}`);
+  }
+  return { hash: match[1]!.toLowerCase(), line: match[2] === undefined ? null : Number(match[2]) };
+}
+
+/** The plain trust data the workers need, from the command's trust context. */
+export function auditTrustFrom(context: Pick<TrustContext, 'keys' | 'revokedKeys'>, requireSigned: boolean): AuditTrust {
+  return {
+    keys: [...context.keys].map((key) => ({ fingerprint: key.fingerprint, publicKey: key.publicKey })),
+    revokedAt: [...context.revokedKeys].map(([fingerprint, record]) => [fingerprint, (record as KeyRevocation).revoked_at]),
+    requireSigned,
+  };
 }

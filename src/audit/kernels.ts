@@ -16,9 +16,23 @@ export interface EntryHashKernel {
   readonly name: LedgerKernelName;
   /**
    * Message i is `pack[offsets[i], offsets[i + 1])`; sets `matches[i]` to 1
-   * when its SHA-256 (lowercase hex) equals `claimedHex[i]`, else 0.
+   * when its SHA-256 equals the 64 lowercase hex digits at
+   * `claimed[claimedAt[i]]` (the entry_hash value in the line), else 0.
    */
-  check(pack: Uint8Array, offsets: Int32Array, count: number, claimedHex: readonly string[], matches: Uint8Array): void;
+  check(pack: Uint8Array, offsets: Int32Array, count: number, claimed: Uint8Array, claimedAt: Int32Array, matches: Uint8Array): void;
+}
+
+/** Hex digit -> value, 0xff for anything else (the scanner already allows only 0-9a-f). */
+const HEX_VALUE = new Uint8Array(256).fill(0xff);
+for (let d = 0; d < 10; d++) HEX_VALUE[0x30 + d] = d;
+for (let d = 0; d < 6; d++) HEX_VALUE[0x61 + d] = 10 + d;
+
+/** The 32-byte digest equals the 64 hex digits at `hex[at]`. */
+export function digestEqualsHex(digest: Uint8Array, hex: Uint8Array, at: number): boolean {
+  for (let k = 0; k < 32; k++) {
+    if (((HEX_VALUE[hex[at + 2 * k]!]! << 4) | HEX_VALUE[hex[at + 2 * k + 1]!]!) !== digest[k]) return false;
+  }
+  return true;
 }
 
 /**
@@ -27,9 +41,10 @@ export interface EntryHashKernel {
  */
 const nativeKernel: EntryHashKernel = {
   name: 'native',
-  check(pack, offsets, count, claimedHex, matches) {
+  check(pack, offsets, count, claimed, claimedAt, matches) {
     for (let i = 0; i < count; i++) {
-      matches[i] = hash('sha256', pack.subarray(offsets[i]!, offsets[i + 1]!)) === claimedHex[i] ? 1 : 0;
+      const digest = hash('sha256', pack.subarray(offsets[i]!, offsets[i + 1]!), 'buffer') as unknown as Buffer;
+      matches[i] = digestEqualsHex(digest, claimed, claimedAt[i]!) ? 1 : 0;
     }
   },
 };

@@ -23,11 +23,12 @@ import type { BackendName, Ed25519VerifyItem } from '../engine/types.js';
 import { canonicalPython } from '../formats/canonical/python.js';
 import { getString, type JsonObject } from '../formats/canonical/json-value.js';
 import { checkLedgerLine, isBlankLedgerLine, ledgerSignedBytes, parseLedgerObject } from '../formats/ledger-entry.js';
-import { CanonicalLineScanner, copyWithoutMembers, type MemberCut, type MemberSpan } from '../formats/ledger-line-scan.js';
+import { CanonicalLineScanner, copyWithoutMembers, type MemberSpan } from '../formats/ledger-line-scan.js';
+import { ByteStringCache, equalsAscii } from './byte-strings.js';
 import { getLedgerKernel, type EntryHashKernel, type LedgerKernelName } from './kernels.js';
 import type { LedgerAuditProblem } from './report.js';
 import { invalidSignatureDetail, SIG_NOT_A_STRING, SignaturePolicy, type AuditTrust, type SigValue } from './signature-policy.js';
-import { AuditTally, type SignatureOutcome, type TallyData } from './tally.js';
+import { AuditTally, dayOf, type SignatureOutcome, type TallyData } from './tally.js';
 
 export interface RangeCheckTask {
   file: string;
@@ -65,6 +66,8 @@ export interface RangeCheckReply {
   bad: RangeBadLine | null;
   /** Range-relative number of a non-blank last line without "\n" (only at the end of the file). */
   tornLine: number | null;
+  /** Range-relative line of the last verified entry. */
+  lastEntryLine: number | null;
   /** Non-blank lines that went through the slow path. */
   slowLines: number;
   /** Range-relative line of the first verified entry whose hash is the task's `findHash`. */
@@ -245,39 +248,80 @@ function isAsciiBlank(bytes: Uint8Array, start: number, end: number): boolean {
   return true;
 }
 
-function spanString(bytes: Buffer, span: MemberSpan): string | undefined {
-  if (!span.isString) return undefined;
-  if (span.escaped) return JSON.parse(bytes.toString('latin1', span.valueStart, span.memberEnd)) as string;
-  return bytes.toString('latin1', span.valueStart + 1, span.memberEnd - 1);
-}
-
-function spanSig(bytes: Buffer, span: MemberSpan): SigValue {
-  if (!span.present) return undefined;
-  return spanString(bytes, span) ?? SIG_NOT_A_STRING;
+function decodeEscaped(bytes: Buffer, valueStart: number, valueEnd: number): string {
+  return JSON.parse(bytes.toString('latin1', valueStart, valueEnd)) as string;
 }
 
 const enum LineKind { Blank, Fast, Slow }
 
+/**
+ * A line as phase 1 leaves it: offsets into the batch's bytes, no strings
+ * (decoding five strings per line cost more than hashing it). For a fast
+ * line, a `*At` of -1 means the member is absent or not a string.
+ */
 interface LineSlot {
   line: number;
   start: number;
   end: number;
   terminated: boolean;
   kind: LineKind;
-  /** Fast lines: index into the chunk's kernel batch, and the facts from the scan. */
+  /** Fast lines: index into the chunk's kernel batch. */
   packIndex: number;
-  facts: EntryFacts | null;
+  /** Offset of the first of the 64 hex digits of entry_hash. */
+  hashAt: number;
+  /** prev_hash string value without quotes: [prevAt, prevEnd); -1 for null. */
+  prevAt: number;
+  prevEnd: number;
+  /** String values with their quotes: [xAt, xEnd); -1 when absent or not a string. */
+  actionAt: number;
+  actionEnd: number;
+  actorAt: number;
+  actorEnd: number;
+  tsAt: number;
+  tsEnd: number;
+  /** Bit set of the values above that hold escapes (decoded with JSON.parse). */
+  escapes: number;
+  /** The sig member [sigMemberAt, sigMemberEnd) and its value; -1 when absent. */
+  sigMemberAt: number;
+  sigMemberEnd: number;
+  sigValueAt: number;
+  hashMemberAt: number;
+  hashMemberEnd: number;
+}
+
+const ESCAPED_PREV = 1;
+const ESCAPED_ACTION = 2;
+const ESCAPED_ACTOR = 4;
+const ESCAPED_TS = 8;
+const ESCAPED_SIG = 16;
+const HASH_HEX_DIGITS = 64;
+/** `YYYY-MM-DD`: the day of an ISO timestamp. */
+const DAY_LENGTH = 10;
+
+function isDayPrefix(bytes: Uint8Array, at: number): boolean {
+  for (let i = 0; i < DAY_LENGTH; i++) {
+    const c = bytes[at + i]!;
+    if (i === 4 || i === 7 ? c !== 0x2d : c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
+/** Offset of a string member's opening quote, -1 when absent or not a string. */
+function stringStart(span: MemberSpan): number {
+  return span.isString ? span.valueStart : -1;
 }
 
 interface PendingSignature {
   line: number;
   actor: string | undefined;
-  recordIndex: number;
 }
 
+/** An entry that verified, waiting for its batch's signature verdicts before it is counted. */
 interface EntryRecord {
   line: number;
-  facts: EntryFacts;
+  /** The fast line, or the slow path's facts. */
+  slot: LineSlot | null;
+  facts: EntryFacts | null;
   outcome: SignatureOutcome;
 }
 
@@ -286,6 +330,7 @@ export class RangeChecker {
   readonly #kernel: EntryHashKernel;
   readonly #policy: SignaturePolicy;
   readonly #ed25519Backend: BackendName;
+  readonly #names = new ByteStringCache();
   readonly tally = new AuditTally();
   lines = 0;
   firstLink: RangeLink | null = null;
@@ -293,11 +338,17 @@ export class RangeChecker {
   tornLine: number | null = null;
   foundLine: number | null = null;
   slowLines = 0;
+  lastEntryLine: number | null = null;
   readonly #findHash: string | undefined;
-  /** undefined until the range's first entry: its link is the main thread's to check. */
-  #expectedPrev: string | null | undefined = undefined;
+  /** False until the range's first entry: its link is the main thread's to check. */
+  #seenEntry = false;
+  /** The hash the next entry must link to: at `#expectedPrevAt` in the current batch's bytes, or else `#expectedPrev`. */
+  #expectedPrevAt = -1;
+  #expectedPrev: string | null = null;
+  #bytes: Buffer = Buffer.alloc(0);
   #pack = new Uint8Array(64 * 1024);
   #offsets = new Int32Array(1024);
+  #claimedAt = new Int32Array(1024);
   #matches = new Uint8Array(1024);
 
   constructor(kernel: LedgerKernelName, ed25519Backend: BackendName, trust: AuditTrust, findHash?: string) {
@@ -307,8 +358,43 @@ export class RangeChecker {
     this.#ed25519Backend = ed25519Backend;
   }
 
+  #expectedPrevString(): string | null {
+    if (this.#expectedPrevAt !== -1) {
+      this.#expectedPrev = this.#bytes.toString('latin1', this.#expectedPrevAt, this.#expectedPrevAt + HASH_HEX_DIGITS);
+      this.#expectedPrevAt = -1;
+    }
+    return this.#expectedPrev;
+  }
+
+  #string(at: number, end: number, escaped: boolean, cache: boolean): string | undefined {
+    if (at === -1) return undefined;
+    if (escaped) return decodeEscaped(this.#bytes, at, end);
+    return cache ? this.#names.get(this.#bytes, at + 1, end - 1) : this.#bytes.toString('latin1', at + 1, end - 1);
+  }
+
+  #prevOf(slot: LineSlot): string | null {
+    if (slot.prevAt === -1) return null;
+    return (slot.escapes & ESCAPED_PREV) !== 0
+      ? decodeEscaped(this.#bytes, slot.prevAt - 1, slot.prevEnd + 1)
+      : this.#bytes.toString('latin1', slot.prevAt, slot.prevEnd);
+  }
+
+  /** The fast line's prev_hash is the hash the chain expects, compared in place. */
+  #linksFast(slot: LineSlot): boolean {
+    const bytes = this.#bytes;
+    if (slot.prevAt === -1) return this.#expectedPrevAt === -1 && this.#expectedPrev === null;
+    if ((slot.escapes & ESCAPED_PREV) !== 0) return this.#prevOf(slot) === this.#expectedPrevString();
+    if (this.#expectedPrevAt !== -1) {
+      if (slot.prevEnd - slot.prevAt !== HASH_HEX_DIGITS) return false;
+      return bytes.compare(bytes, this.#expectedPrevAt, this.#expectedPrevAt + HASH_HEX_DIGITS, slot.prevAt, slot.prevEnd) === 0;
+    }
+    const expected = this.#expectedPrev;
+    return expected !== null && equalsAscii(bytes, slot.prevAt, slot.prevEnd, expected);
+  }
+
   /** Checks a batch of lines; false once a bad line was found (stop reading). */
   async checkBatch(batch: LineBatch): Promise<boolean> {
+    this.#bytes = batch.bytes;
     const slots = this.#scanBatch(batch);
     const records: EntryRecord[] = [];
     const pending: PendingSignature[] = [];
@@ -318,43 +404,60 @@ export class RangeChecker {
     for (const slot of slots) {
       if (slot.kind === LineKind.Blank) continue;
       if (!slot.terminated) this.tornLine = slot.line;
-      let facts = slot.kind === LineKind.Fast && this.#matches[slot.packIndex] === 1 ? slot.facts : null;
-      if (facts === null) {
+      const line = slot.line;
+      let facts: EntryFacts | null = null;
+      const fast = slot.kind === LineKind.Fast && this.#matches[slot.packIndex] === 1;
+      if (!fast) {
         this.slowLines++;
-        const verdict = judgeSlowly(batch.bytes.subarray(slot.start, slot.end), this.#expectedPrev);
+        const verdict = judgeSlowly(batch.bytes.subarray(slot.start, slot.end), this.#seenEntry ? this.#expectedPrevString() : undefined);
         if (verdict.kind === 'blank') {
           if (!slot.terminated) this.tornLine = null;
           continue;
         }
         if (verdict.kind === 'bad') {
-          bad = { line: slot.line, reason: verdict.reason, detail: verdict.detail };
+          bad = { line, reason: verdict.reason, detail: verdict.detail };
           break;
         }
         facts = verdict.facts;
       }
-      if (this.#expectedPrev === undefined) {
-        this.firstLink = facts.prev.kind === 'value'
-          ? { line: slot.line, kind: 'value', prev: facts.prev.prev }
-          : { line: slot.line, kind: 'other', described: facts.prev.described };
-      } else if (facts.prev.kind !== 'value' || facts.prev.prev !== this.#expectedPrev) {
-        const described = facts.prev.kind === 'value' ? (facts.prev.prev ?? 'null') : facts.prev.described;
-        bad = { line: slot.line, reason: 'prev-hash-mismatch', detail: prevMismatchDetail(described, this.#expectedPrev) };
-        break;
-      }
-      this.#expectedPrev = facts.entryHash;
 
-      const decision = this.#policy.decide(facts.actor, facts.ts, facts.sig);
-      if (decision.kind === 'bad') {
-        bad = { line: slot.line, reason: decision.reason, detail: decision.detail };
+      // The link, then the hash it passes on.
+      if (!this.#seenEntry) {
+        this.#seenEntry = true;
+        if (facts === null) this.firstLink = { line, kind: 'value', prev: this.#prevOf(slot) };
+        else this.firstLink = facts.prev.kind === 'value' ? { line, kind: 'value', prev: facts.prev.prev } : { line, kind: 'other', described: facts.prev.described };
+      } else if (facts === null ? !this.#linksFast(slot) : facts.prev.kind !== 'value' || facts.prev.prev !== this.#expectedPrevString()) {
+        const described = facts === null ? (this.#prevOf(slot) ?? 'null') : facts.prev.kind === 'value' ? (facts.prev.prev ?? 'null') : facts.prev.described;
+        bad = { line, reason: 'prev-hash-mismatch', detail: prevMismatchDetail(described, this.#expectedPrevString()) };
         break;
       }
-      let outcome: SignatureOutcome = decision.kind === 'unsigned' ? 'unsigned' : 'unverified';
-      if (decision.kind === 'verify') {
-        outcome = 'valid'; // until the batch says otherwise
-        pending.push({ line: slot.line, actor: facts.actor, recordIndex: records.length });
-        items.push({ publicKey: decision.publicKey, signature: decision.signature, message: facts.signedBytes() });
+      if (facts === null) {
+        this.#expectedPrevAt = slot.hashAt;
+      } else {
+        this.#expectedPrevAt = -1;
+        this.#expectedPrev = facts.entryHash;
       }
-      records.push({ line: slot.line, facts, outcome });
+
+      // The signature, when there is one or one is required.
+      let outcome: SignatureOutcome = 'unsigned';
+      const signed = facts === null ? slot.sigMemberAt !== -1 : facts.sig !== undefined;
+      if (signed || this.#policy.requireSigned) {
+        const actor = facts === null ? this.#string(slot.actorAt, slot.actorEnd, (slot.escapes & ESCAPED_ACTOR) !== 0, true) : facts.actor;
+        const ts = facts === null ? this.#string(slot.tsAt, slot.tsEnd, (slot.escapes & ESCAPED_TS) !== 0, false) : facts.ts;
+        const sig = facts === null ? this.#sigOf(slot) : facts.sig;
+        const decision = this.#policy.decide(actor, ts, sig);
+        if (decision.kind === 'bad') {
+          bad = { line, reason: decision.reason, detail: decision.detail };
+          break;
+        }
+        outcome = decision.kind === 'unsigned' ? 'unsigned' : 'unverified';
+        if (decision.kind === 'verify') {
+          outcome = 'valid'; // until the batch's verdicts say otherwise
+          pending.push({ line, actor });
+          items.push({ publicKey: decision.publicKey, signature: decision.signature, message: facts === null ? this.#signedBytes(slot) : facts.signedBytes() });
+        }
+      }
+      records.push({ line, slot: facts === null ? slot : null, facts, outcome });
     }
 
     if (items.length > 0) {
@@ -366,12 +469,9 @@ export class RangeChecker {
       }
     }
 
-    for (const record of records) {
-      if (bad !== null && record.line >= bad.line) break;
-      const { facts } = record;
-      if (this.foundLine === null && facts.entryHash === this.#findHash) this.foundLine = record.line;
-      this.tally.add(facts.entryHash, facts.action, facts.actor, facts.ts, record.outcome);
-    }
+    this.#count(records, bad === null ? Number.POSITIVE_INFINITY : bad.line);
+    // The next batch reuses the buffer: keep the hash to link to as a string.
+    this.#expectedPrevString();
     if (bad !== null) {
       if (bad.reason === 'signature-invalid') this.tally.countInvalidSignature(bad.actor);
       // A torn line after the bad one was never reached by the sequential reader.
@@ -382,21 +482,88 @@ export class RangeChecker {
     return true;
   }
 
+  /** Counts the entries before `badLine`; strings only for names (cached) and the batch's first and last ts and hash. */
+  #count(records: readonly EntryRecord[], badLine: number): void {
+    const tally = this.tally;
+    const bytes = this.#bytes;
+    let last: EntryRecord | null = null;
+    let lastWithTs: EntryRecord | null = null;
+    for (const record of records) {
+      if (record.line >= badLine) break;
+      const { slot, facts } = record;
+      if (facts !== null) {
+        if (facts.ts !== undefined) lastWithTs = record;
+        if (tally.firstTs === null && facts.ts !== undefined) tally.firstTs = facts.ts;
+        tally.addEntry(facts.action, facts.actor, facts.ts === undefined ? undefined : dayOf(facts.ts), record.outcome);
+        if (this.#findHash !== undefined && this.foundLine === null && facts.entryHash === this.#findHash) this.foundLine = record.line;
+      } else if (slot !== null) {
+        const escapes = slot.escapes;
+        let day: string | undefined;
+        if (slot.tsAt !== -1) {
+          lastWithTs = record;
+          if (tally.firstTs === null) tally.firstTs = this.#string(slot.tsAt, slot.tsEnd, (escapes & ESCAPED_TS) !== 0, false) ?? null;
+          if ((escapes & ESCAPED_TS) === 0) {
+            if (slot.tsEnd - slot.tsAt - 2 >= DAY_LENGTH && isDayPrefix(bytes, slot.tsAt + 1)) day = this.#names.get(bytes, slot.tsAt + 1, slot.tsAt + 1 + DAY_LENGTH);
+          } else {
+            day = dayOf(decodeEscaped(bytes, slot.tsAt, slot.tsEnd));
+          }
+        }
+        tally.addEntry(
+          this.#string(slot.actionAt, slot.actionEnd, (escapes & ESCAPED_ACTION) !== 0, true),
+          this.#string(slot.actorAt, slot.actorEnd, (escapes & ESCAPED_ACTOR) !== 0, true),
+          day,
+          record.outcome,
+        );
+        if (this.#findHash !== undefined && this.foundLine === null && equalsAscii(bytes, slot.hashAt, slot.hashAt + HASH_HEX_DIGITS, this.#findHash)) {
+          this.foundLine = record.line;
+        }
+      }
+      last = record;
+    }
+    if (last !== null) {
+      this.lastEntryLine = last.line;
+      tally.lastHash = last.facts !== null ? last.facts.entryHash : bytes.toString('latin1', last.slot!.hashAt, last.slot!.hashAt + HASH_HEX_DIGITS);
+    }
+    if (lastWithTs !== null) {
+      tally.lastTs = lastWithTs.facts !== null
+        ? lastWithTs.facts.ts!
+        : this.#string(lastWithTs.slot!.tsAt, lastWithTs.slot!.tsEnd, (lastWithTs.slot!.escapes & ESCAPED_TS) !== 0, false)!;
+    }
+  }
+
+  #sigOf(slot: LineSlot): SigValue {
+    if (slot.sigMemberAt === -1) return undefined;
+    if (slot.sigValueAt === -1) return SIG_NOT_A_STRING;
+    return this.#string(slot.sigValueAt, slot.sigMemberEnd, (slot.escapes & ESCAPED_SIG) !== 0, false);
+  }
+
+  /** The bytes `sig` signs: the line without its entry_hash and sig members (it is canonical). */
+  #signedBytes(slot: LineSlot): Uint8Array {
+    const out = new Uint8Array(slot.end - slot.start);
+    const cuts = [{ memberStart: slot.hashMemberAt, memberEnd: slot.hashMemberEnd }, { memberStart: slot.sigMemberAt, memberEnd: slot.sigMemberEnd }];
+    return out.subarray(0, copyWithoutMembers(this.#bytes, slot.start, slot.end, cuts, out));
+  }
+
   /** Phase 1: find each line's kind, scan the canonical ones and hash them all in one kernel call. */
   #scanBatch(batch: LineBatch): LineSlot[] {
     const { bytes, starts, ends } = batch;
     const count = starts.length;
     this.#ensureCapacity(count, ends[count - 1] ?? 0);
     const slots: LineSlot[] = [];
-    const claimed: string[] = [];
     const scanner = this.#scanner;
+    const pack = this.#pack;
+    const offsets = this.#offsets;
+    const claimedAt = this.#claimedAt;
+    const hashCut = [scanner.entryHash];
+    let fastCount = 0;
     let packed = 0;
     for (let i = 0; i < count; i++) {
       const start = starts[i]!;
       const end = ends[i]!;
       const slot: LineSlot = {
-        line: ++this.lines, start, end, terminated: i < count - 1 || batch.lastTerminated,
-        kind: LineKind.Slow, packIndex: -1, facts: null,
+        line: ++this.lines, start, end, terminated: i < count - 1 || batch.lastTerminated, kind: LineKind.Slow, packIndex: -1,
+        hashAt: -1, prevAt: -1, prevEnd: -1, actionAt: -1, actionEnd: -1, actorAt: -1, actorEnd: -1, tsAt: -1, tsEnd: -1,
+        escapes: 0, sigMemberAt: -1, sigMemberEnd: -1, sigValueAt: -1, hashMemberAt: -1, hashMemberEnd: -1,
       };
       slots.push(slot);
       if (isAsciiBlank(bytes, start, end)) {
@@ -405,48 +572,56 @@ export class RangeChecker {
       }
       if (!scanner.scan(bytes, start, end)) continue;
       slot.kind = LineKind.Fast;
-      slot.packIndex = claimed.length;
-      this.#offsets[claimed.length] = packed;
-      packed += copyWithoutMembers(bytes, start, end, [scanner.entryHash], this.#pack.subarray(packed));
-      claimed.push(bytes.toString('latin1', scanner.entryHash.valueStart + 1, scanner.entryHash.memberEnd - 1));
-      slot.facts = this.#factsFromScan(bytes, start, end);
+      slot.packIndex = fastCount;
+      offsets[fastCount] = packed;
+      packed += copyWithoutMembers(bytes, start, end, hashCut, pack.subarray(packed));
+      claimedAt[fastCount] = scanner.entryHash.valueStart + 1;
+      fastCount++;
+      this.#recordSpans(slot);
     }
-    this.#offsets[claimed.length] = packed;
-    this.#kernel.check(this.#pack, this.#offsets, claimed.length, claimed, this.#matches);
+    offsets[fastCount] = packed;
+    this.#kernel.check(pack, offsets, fastCount, bytes, claimedAt, this.#matches);
     return slots;
   }
 
-  #factsFromScan(bytes: Buffer, start: number, end: number): EntryFacts {
+  #recordSpans(slot: LineSlot): void {
     const s = this.#scanner;
-    const hashCut: MemberCut = { memberStart: s.entryHash.memberStart, memberEnd: s.entryHash.memberEnd };
-    const sigCut: MemberCut = { memberStart: s.sig.memberStart, memberEnd: s.sig.memberEnd };
-    const hasSig = s.sig.present;
-    return {
-      entryHash: bytes.toString('latin1', s.entryHash.valueStart + 1, s.entryHash.memberEnd - 1),
-      prev: { kind: 'value', prev: s.prevHash.isNull ? null : (spanString(bytes, s.prevHash) as string) },
-      action: spanString(bytes, s.action),
-      actor: spanString(bytes, s.actor),
-      ts: spanString(bytes, s.ts),
-      sig: spanSig(bytes, s.sig),
-      // Called while the batch's bytes are still in the buffer (checkBatch, same call).
-      signedBytes: () => {
-        const out = new Uint8Array(end - start);
-        const length = copyWithoutMembers(bytes, start, end, hasSig ? [hashCut, sigCut] : [hashCut], out);
-        return out.subarray(0, length);
-      },
-    };
+    slot.hashAt = s.entryHash.valueStart + 1;
+    slot.hashMemberAt = s.entryHash.memberStart;
+    slot.hashMemberEnd = s.entryHash.memberEnd;
+    // prev_hash without its quotes; the others with them (decodeEscaped wants the quotes).
+    if (s.prevHash.isString) {
+      slot.prevAt = s.prevHash.valueStart + 1;
+      slot.prevEnd = s.prevHash.memberEnd - 1;
+    }
+    slot.actionAt = stringStart(s.action);
+    slot.actionEnd = s.action.memberEnd;
+    slot.actorAt = stringStart(s.actor);
+    slot.actorEnd = s.actor.memberEnd;
+    slot.tsAt = stringStart(s.ts);
+    slot.tsEnd = s.ts.memberEnd;
+    slot.sigMemberAt = s.sig.memberStart;
+    slot.sigMemberEnd = s.sig.memberEnd;
+    slot.sigValueAt = stringStart(s.sig);
+    // `escaped` is only ever set on string values.
+    slot.escapes = (s.prevHash.escaped ? ESCAPED_PREV : 0) | (s.action.escaped ? ESCAPED_ACTION : 0) |
+      (s.actor.escaped ? ESCAPED_ACTOR : 0) | (s.ts.escaped ? ESCAPED_TS : 0) | (s.sig.escaped ? ESCAPED_SIG : 0);
   }
 
   #ensureCapacity(lines: number, bytes: number): void {
     if (this.#offsets.length < lines + 1) {
       this.#offsets = new Int32Array(lines * 2 + 1);
+      this.#claimedAt = new Int32Array(lines * 2 + 1);
       this.#matches = new Uint8Array(lines * 2 + 1);
     }
     if (this.#pack.length < bytes) this.#pack = new Uint8Array(bytes * 2);
   }
 
   reply(): RangeCheckReply {
-    return { lines: this.lines, firstLink: this.firstLink, bad: this.bad, tornLine: this.tornLine, slowLines: this.slowLines, foundLine: this.foundLine, tally: this.tally.toData() };
+    return {
+      lines: this.lines, firstLink: this.firstLink, bad: this.bad, tornLine: this.tornLine, slowLines: this.slowLines,
+      lastEntryLine: this.lastEntryLine, foundLine: this.foundLine, tally: this.tally.toData(),
+    };
   }
 }
 

@@ -18,6 +18,8 @@ export interface AuditRun {
   seconds: number;
   backend: string;
   jobs: number;
+  /** Line of the last verified entry. */
+  lastLine: number | null;
   /** Present when `--expect-head` was asked for. */
   expectHead?: { hash: string; line: number | null; foundAtLine: number | null };
 }
@@ -60,6 +62,7 @@ export function buildLedgerAuditReport(verdict: AuditVerdict, tally: AuditTally,
     torn_last_line: verdict.tornLastLine,
     entries: tally.entries,
     last_hash: tally.lastHash,
+    last_line: run.lastLine,
     actions: Object.fromEntries(tally.actions),
     actors: Object.fromEntries([...tally.actors].map(([actor, c]) => [actor, c.entries])),
     first_ts: tally.firstTs,

@@ -46,6 +46,8 @@ export interface LedgerAuditReport {
   entries: number;
   /** `entry_hash` of the last entry that verified. */
   last_hash: string | null;
+  /** Its line (1-based): `last_hash@last_line` is what `--expect-head` takes next time. */
+  last_line: number | null;
   actions: Record<string, number>;
   actors: Record<string, number>;
   first_ts: string | null;

@@ -30,6 +30,7 @@ export async function auditLedgerSequential(file: string, opts: SequentialAuditO
   const tally = new AuditTally();
   const verdict: AuditVerdict = { bad: null, tornLastLine: false };
   let foundAtLine: number | null = null;
+  let lastLine: number | null = null;
   let bytes = 0;
 
   for await (const line of openLedgerLines(file, opts.chunkSize === undefined ? {} : { chunkSize: opts.chunkSize })) {
@@ -68,10 +69,11 @@ export async function auditLedgerSequential(file: string, opts: SequentialAuditO
     }
     if (foundAtLine === null && checked.entryHash === opts.expectHead?.hash) foundAtLine = line.lineNumber;
     tally.add(checked.entryHash, getString(entry, 'action'), actor, ts, outcome);
+    lastLine = line.lineNumber;
   }
 
   return buildLedgerAuditReport(verdict, tally, trust, {
-    file, bytes, seconds: (performance.now() - started) / 1000, backend: 'sequential', jobs: 1,
+    file, bytes, seconds: (performance.now() - started) / 1000, backend: 'sequential', jobs: 1, lastLine,
     ...(opts.expectHead !== undefined ? { expectHead: { ...opts.expectHead, foundAtLine } } : {}),
   });
 }

@@ -30,6 +30,11 @@ export interface TallyData {
 
 const DAY_PREFIX = /^\d{4}-\d{2}-\d{2}/;
 
+/** The day as written at the start of `ts` (writers use UTC, "+00:00"), or undefined. */
+export function dayOf(ts: string): string | undefined {
+  return DAY_PREFIX.exec(ts)?.[0];
+}
+
 function bump(counts: Map<string, number>, name: string, by = 1): void {
   counts.set(name, (counts.get(name) ?? 0) + by);
 }
@@ -45,15 +50,18 @@ export class AuditTally {
 
   /** One verified entry. `ts` etc. are undefined when the entry has no such string field. */
   add(entryHash: string, action: string | undefined, actor: string | undefined, ts: string | undefined, outcome: SignatureOutcome): void {
-    this.entries++;
     this.lastHash = entryHash;
     if (ts !== undefined) {
       this.firstTs ??= ts;
       this.lastTs = ts;
-      // The day as written in ts (writers use UTC, "+00:00").
-      const day = DAY_PREFIX.exec(ts)?.[0];
-      if (day !== undefined) bump(this.days, day);
     }
+    this.addEntry(action, actor, ts === undefined ? undefined : dayOf(ts), outcome);
+  }
+
+  /** The counts of one entry; the caller keeps lastHash, firstTs and lastTs (the range checker sets them once per batch). */
+  addEntry(action: string | undefined, actor: string | undefined, day: string | undefined, outcome: SignatureOutcome): void {
+    this.entries++;
+    if (day !== undefined) bump(this.days, day);
     if (action !== undefined) bump(this.actions, action);
     if (actor !== undefined) {
       const counts = this.#actor(actor);

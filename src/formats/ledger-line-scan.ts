@@ -107,7 +107,12 @@ export class CanonicalLineScanner {
   scan(bytes: Uint8Array, start: number, end: number): boolean {
     this.#bytes = bytes;
     this.#end = end;
-    for (const span of [this.entryHash, this.prevHash, this.sig, this.action, this.actor, this.ts]) span.reset();
+    this.entryHash.reset();
+    this.prevHash.reset();
+    this.sig.reset();
+    this.action.reset();
+    this.actor.reset();
+    this.ts.reset();
     if (end - start < 2 || bytes[start] !== OPEN_BRACE) return false;
     if (this.#object(start, 0, true) !== end) return false;
     return this.#hasUsableHashes();
@@ -172,27 +177,25 @@ export class CanonicalLineScanner {
     let i = at + 1;
     while (i < end) {
       const c = bytes[i]!;
+      // The common case first: a printable ASCII byte other than `"` and `\`.
+      if (c >= FIRST_PRINTABLE && c <= LAST_PRINTABLE && c !== QUOTE && c !== BACKSLASH) {
+        i++;
+        continue;
+      }
       if (c === QUOTE) {
         this.#lastStringEscaped = escaped;
         return i + 1;
       }
-      if (c === BACKSLASH) {
-        escaped = true;
-        const letter = bytes[i + 1];
-        if (letter === undefined || i + 1 >= end) return -1;
-        if (letter === 0x75) {
-          const unit = this.#lowercaseHex4(i + 2);
-          if (!isCanonicalUnicodeEscape(unit)) return -1;
-          i += 6;
-        } else if (SHORT_ESCAPE_LETTERS.has(letter)) {
-          i += 2;
-        } else {
-          return -1; // `\/` and friends: legal JSON, never written by Python
-        }
-      } else if (c < FIRST_PRINTABLE || c > LAST_PRINTABLE) {
-        return -1;
+      if (c !== BACKSLASH || i + 1 >= end) return -1;
+      escaped = true;
+      const letter = bytes[i + 1]!;
+      if (letter === 0x75) {
+        if (!isCanonicalUnicodeEscape(this.#lowercaseHex4(i + 2))) return -1;
+        i += 6;
+      } else if (SHORT_ESCAPE_LETTERS.has(letter)) {
+        i += 2;
       } else {
-        i++;
+        return -1; // `\/` and friends: legal JSON, never written by Python
       }
     }
     return -1;

@@ -1,6 +1,6 @@
 /** `audit add-event | tail | verify-chain | repair`: the hash-chained ledger. */
 import type { Command } from 'commander';
-import { contextFrom, parseCount, passphraseGetter } from '../context.js';
+import { collect, contextFrom, parseCount, passphraseGetter } from '../context.js';
 import { complain, printJson, say } from '../output.js';
 
 type Run = (action: (cmd: Command) => Promise<number>) => (...args: unknown[]) => Promise<void>;
@@ -87,34 +87,78 @@ export function registerAuditCommands(program: Command, run: Run): void {
 
   audit
     .command('verify-chain')
-    .description('recompute every entry hash and prev_hash link (streaming, constant memory); exit 1 when broken')
+    .description('check the whole ledger: every entry hash, every prev_hash link and every signature, on all cores (exit 1 when broken)')
     .option('--ledger <file>', 'ledger file (default <config>/trust/ledger.jsonl)')
-    .option('--json', 'print the report as JSON (includes first_bad_line)')
+    .option('--json', 'print the report as JSON (schemas/ledger-audit-report.schema.json)')
+    .option('--report <file>', 'also write the JSON report to this file')
+    .option('--report-html <file>', 'also write a one-page HTML report (summary, signers, entries-per-day chart)')
+    .option('--require-signed', 'fail (entry-unsigned) at the first entry without a sig or signed by a key that is not trusted')
+    .option('--expect-head <hash[@line]>', 'fail (head-mismatch) unless the ledger still holds this entry (at this line): an earlier audit\'s head, to detect a cut or rewritten tail')
+    .option('--trusted-keys <file|dir>', 'also trust this public key file or folder of *.pub.pem for sig checks (repeatable)', collect)
+    .option('--no-keystore', "do not trust the keystore's keys (only --trusted-keys)")
+    .option('--jobs <n>', 'threads to use (default: the number of cores)', parseCount('--jobs', 1))
+    .addHelpText('after', `
+Signatures: an entry's optional "sig" is checked under the key whose fingerprint is its actor.
+Keys are the keystore's plus --trusted-keys; key revocations come from <config>/trust/key_revocations.jsonl.
+Entries signed by keys you do not have are reported as unverified (not an error, unless --require-signed).
+--backend (global) picks the engine for the signature checks; hashes use the native kernel.
+A chain alone cannot show that entries were cut from its end: keep the head hash and line of an
+audit and pass it as --expect-head next time.
+
+Exit codes: 0 valid, 1 invalid (first_bad_line and reason in the report), 2 usage or input error.`)
     .action(run(async (cmd) => {
-      const flags = cmd.opts<{ json?: boolean }>();
+      const flags = cmd.opts<{
+        json?: boolean; report?: string; reportHtml?: string; requireSigned?: boolean; expectHead?: string;
+        trustedKeys?: string[]; keystore: boolean; jobs?: number; ledger?: string;
+      }>();
       const ledger = ledgerOf(cmd);
-      const { verifyLedgerChain, emptyLedgerAudit } = await import('../../audit/verify-chain.js');
+      const context = contextFrom(cmd);
+      const { auditLedger, emptyLedgerAuditReport, parseExpectHead, auditTrustFrom } = await import('../../audit/audit-ledger.js');
+      const expectHead = flags.expectHead === undefined ? undefined : parseExpectHead(flags.expectHead);
+      const { loadTrustContext } = await import('../../trust/context.js');
+      const trust = auditTrustFrom(
+        await loadTrustContext({ paths: context.paths, trustedKeys: flags.trustedKeys ?? [], useKeystore: flags.keystore }),
+        flags.requireSigned === true,
+      );
       const { existsSync } = await import('node:fs');
       const progress = await auditProgress(flags.json === true);
-      const started = performance.now();
-      let result;
+      let report;
       try {
-        const backend = contextFrom(cmd).backend;
         // The default ledger of a fresh config folder does not exist yet: an empty chain is a valid one.
         // A ledger named with --ledger must exist.
-        const isDefault = cmd.opts<{ ledger?: string }>().ledger === undefined;
-        result = isDefault && !existsSync(ledger) ? emptyLedgerAudit(ledger) : await verifyLedgerChain(ledger, progress.onProgress === undefined ? { backend } : { backend, onProgress: progress.onProgress });
+        report = flags.ledger === undefined && !existsSync(ledger)
+          ? emptyLedgerAuditReport(ledger, trust, expectHead)
+          : await auditLedger(ledger, {
+            backend: context.backend, trust,
+            ...(expectHead !== undefined ? { expectHead } : {}),
+            ...(flags.jobs !== undefined ? { jobs: flags.jobs } : {}),
+            ...(progress.onProgress !== undefined ? { onProgress: progress.onProgress } : {}),
+          });
       } finally {
         progress.stop();
       }
-      const seconds = (performance.now() - started) / 1000;
-      if (flags.json === true) printJson({ ...result, seconds: Number(seconds.toFixed(3)) });
-      else if (result.status === 'valid') {
-        say(`${ledger}: valid, ${result.entries} entries, head ${result.last_hash ?? '(empty)'} (${seconds.toFixed(2)} s)`);
+      if (flags.report !== undefined || flags.reportHtml !== undefined) {
+        const { writeFileAtomic } = await import('../../io/atomic-write.js');
+        if (flags.report !== undefined) await writeFileAtomic(flags.report, `${JSON.stringify(report, null, 2)}\n`);
+        if (flags.reportHtml !== undefined) {
+          const { renderLedgerAuditHtml } = await import('../../audit/report-html.js');
+          await writeFileAtomic(flags.reportHtml, renderLedgerAuditHtml(report));
+        }
       }
-      if (result.status !== 'valid') {
-        complain(`${ledger}: invalid: ${result.reason} at line ${result.first_bad_line}${result.detail !== undefined ? `: ${result.detail}` : ''}` +
-          (result.torn_last_line ? ' (torn last line: run `blux-reg audit repair`)' : ''));
+      const { throughput, signatures } = report;
+      if (flags.json === true) printJson(report);
+      else if (report.status === 'valid') {
+        const head = report.last_hash === null ? '(empty)' : `${report.last_hash}@${report.last_line}`;
+        say(`${ledger}: valid, ${report.entries} entries, head ${head}` +
+          ` (${throughput.seconds.toFixed(2)} s, ${throughput.entries_per_second.toLocaleString('en-US')} entries/s, ${report.jobs} jobs)`);
+        if (signatures.signed > 0 || trust.requireSigned) {
+          say(`signatures: ${signatures.valid} valid, ${signatures.unverified} unverified (no key), ${signatures.unsigned} entries unsigned`);
+        }
+      }
+      if (report.status !== 'valid') {
+        const where = report.first_bad_line === null ? '' : ` at line ${report.first_bad_line}`;
+        complain(`${ledger}: invalid: ${report.reason}${where}${report.detail !== undefined ? `: ${report.detail}` : ''}` +
+          (report.torn_last_line ? ' (torn last line: run `blux-reg audit repair`)' : ''));
         return 1;
       }
       return 0;
