@@ -12,13 +12,16 @@ export interface TestSigner {
   fingerprint: string;
   publicKey: Uint8Array;
   privateKey: KeyObject;
+  /** SPKI PEM, as `--trusted-keys` reads it. */
+  publicKeyPem: string;
 }
 
 export function makeSigner(): TestSigner {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   // SPKI DER of an Ed25519 key: a 12-byte header, then the raw 32-byte key.
   const raw = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(12));
-  return { fingerprint: createHash('sha256').update(raw).digest('hex'), publicKey: raw, privateKey };
+  const publicKeyPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
+  return { fingerprint: createHash('sha256').update(raw).digest('hex'), publicKey: raw, privateKey, publicKeyPem };
 }
 
 export function trustOf(signers: readonly TestSigner[]): AuditSignerKey[] {
