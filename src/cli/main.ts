@@ -11,6 +11,9 @@ import { registerAuditCommands } from './commands/audit.js';
 import { registerBatchCommands } from './commands/batch.js';
 import { registerBenchCommand } from './commands/bench.js';
 import { registerKeyCommands } from './commands/keys.js';
+import { registerLedgerCommands } from './commands/ledger.js';
+import { registerProofCommand } from './commands/proof.js';
+import { registerWitnessCommands } from './commands/witness.js';
 import { registerSignCommand } from './commands/sign.js';
 import { registerSystemCommands } from './commands/system.js';
 import { registerTokenCommands } from './commands/tokens.js';
@@ -46,6 +49,9 @@ export function buildProgram(): Command {
   registerBatchCommands(program, run);
   registerTokenCommands(program, run);
   registerAuditCommands(program, run);
+  registerLedgerCommands(program, run);
+  registerWitnessCommands(program, run);
+  registerProofCommand(program, run);
   registerBenchCommand(program, run);
 
   // Subcommands inherit the error policy: usage errors exit 2, help exits 0.

@@ -146,9 +146,12 @@ export function signaturesBy(note: SignedNote, name: string, keyId: Uint8Array):
   return note.signatures.filter((s) => s.name === name && encodeHex(s.keyId) === id);
 }
 
-/** Adds a signature line, replacing an earlier one of the same key (re-signing must not pile up lines). */
+/** Adds a signature line at the end, or replaces in place an earlier one of the same key (re-signing must not pile up lines). */
 export function withSignature(note: SignedNote, signature: NoteSignature): SignedNote {
   const id = encodeHex(signature.keyId);
-  const others = note.signatures.filter((s) => !(s.name === signature.name && encodeHex(s.keyId) === id));
-  return { text: note.text, signatures: [...others, signature] };
+  const at = note.signatures.findIndex((s) => s.name === signature.name && encodeHex(s.keyId) === id);
+  const signatures = [...note.signatures];
+  if (at === -1) signatures.push(signature);
+  else signatures[at] = signature;
+  return { text: note.text, signatures };
 }

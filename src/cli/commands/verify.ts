@@ -15,6 +15,8 @@ interface VerifyFlags {
   audience?: string;
   requireSigners?: number;
   keystore?: boolean;
+  proof?: string;
+  policy?: string;
 }
 
 export function addVerifyOptions(command: Command): Command {
@@ -29,6 +31,7 @@ export function addVerifyOptions(command: Command): Command {
 
 export async function runVerify(file: string, expect: DocumentKind, command: Command): Promise<number> {
   const flags = command.opts<VerifyFlags>();
+  if (flags.proof !== undefined) return runVerifyProof(file, flags.proof, command);
   const { parseInstant } = await import('../../formats/time.js');
   const { loadTrustContext } = await import('../../trust/context.js');
   const { verifyFile } = await import('../../verify/file.js');
@@ -52,6 +55,27 @@ export async function runVerify(file: string, expect: DocumentKind, command: Com
   return exitCodeFor(verdict.status);
 }
 
+/**
+ * `verify ARTIFACT --proof BUNDLE [--policy FILE]`: the offline check of a
+ * proof bundle (transparency/bundle.ts). Reads no config folder: trust comes
+ * from the policy file and, for the manifest's signers, --trusted-keys.
+ */
+async function runVerifyProof(artifact: string, bundleFile: string, command: Command): Promise<number> {
+  const flags = command.opts<VerifyFlags>();
+  const { verifyProofBundle } = await import('../../transparency/bundle.js');
+  const { resolveTrustPolicy } = await import('../../transparency/policy.js');
+  const ctx = contextFrom(command);
+  const policy = await resolveTrustPolicy(flags.policy, ctx.paths);
+  let trustedFingerprints: Set<string> | undefined;
+  if (flags.trustedKeys !== undefined) {
+    const { loadTrustedKeys } = await import('../../trust/trusted-keys.js');
+    trustedFingerprints = new Set([...loadTrustedKeys({ extra: flags.trustedKeys })].map((k) => k.fingerprint));
+  }
+  const verdict = await verifyProofBundle(bundleFile, artifact, { policy, backend: ctx.backend, ...(trustedFingerprints !== undefined ? { trustedFingerprints } : {}) });
+  const { reportVerdict } = await import('./proof.js');
+  return reportVerdict(artifact, verdict, flags.json === true);
+}
+
 export function printVerdict(verdict: Verdict, json: boolean): void {
   if (json) printJson(verdict);
   else if (verdict.status === 'valid') say(`${verdict.file}: valid (${verdict.message})`);
@@ -67,8 +91,10 @@ export function registerVerifyCommands(program: Command, run: (action: (cmd: Com
   addVerifyOptions(
     program
       .command('verify')
-      .argument('<file>', 'a manifest (*.blux-manifest.json) or a capability token')
-      .description('verify a manifest against its artifact, or a capability token; the kind is detected from the content'),
+      .argument('<file>', 'a manifest (*.blux-manifest.json) or a capability token; with --proof, the artifact')
+      .description('verify a manifest against its artifact, or a capability token; the kind is detected from the content. With --proof, verify an artifact offline against a proof bundle (no config folder, no network)')
+      .option('--proof <bundle>', 'a proof bundle (from `blux-reg proof`): checks the artifact, manifest, ledger inclusion, checkpoint and witness quorum')
+      .option('--policy <file>', 'with --proof: the trust policy (C2SP tlog-policy: log key, witness keys, quorum)'),
   ).action(run((cmd) => runVerify(cmd.args[0]!, 'auto', cmd)));
 
   addVerifyOptions(
