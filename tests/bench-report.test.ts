@@ -34,9 +34,12 @@ const pick = (...ids: string[]): BenchSuite[] => BENCH_SUITES.filter((s) => ids.
 
 describe('bench report', () => {
   it('is valid against schemas/bench-report.schema.json, with ratios to each case reference', async () => {
-    const report = await fakeRun(pick('canonical', 'ledger-chain', 'ledger-audit'));
+    const report = await fakeRun(pick('canonical', 'ledger-chain', 'merkle', 'ledger-audit'));
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
-    expect(report.settings).toEqual({ quick: true, size: 'tiny', suites: ['canonical', 'ledger-chain', 'ledger-audit'] });
+    expect(report.settings).toEqual({ quick: true, size: 'tiny', suites: ['canonical', 'ledger-chain', 'merkle', 'ledger-audit'] });
+    expect([...new Set(report.entries.map((e) => e.case))]).toEqual([
+      'canonical/python', 'canonical/jcs', 'ledger-chain/check-line', 'merkle/root', 'merkle/inclusion', 'merkle/ledger-head', 'ledger-audit/chain',
+    ]);
     expect(report.machine.cores).toBeGreaterThan(0);
     expect(report.versions['blux-reg']).toMatch(/^\d+\.\d+\.\d+/);
     expect(report.versions['sodium-native']).toMatch(/^\d+\.\d+\.\d+/);
@@ -49,6 +52,23 @@ describe('bench report', () => {
     expect(chain.every((e) => e.reference === 'ledger-chain/check-line/reference')).toBe(true);
     // Without sha256sum and openssl the scenario's reference says so.
     expect(report.entries.find((e) => e.id === 'ledger-audit/chain/reference')!.label).toMatch(/node:crypto \(sha256sum and openssl missing\)/);
+  });
+
+  it('every variant of every suite runs and passes its own correctness check (each called once, tiny data)', async () => {
+    const called: string[] = [];
+    const callOnce: Timer = async (variants) => {
+      for (const v of variants) {
+        await v.fn();
+        called.push(v.label);
+      }
+      return fakeTimer(variants, { rounds: 1, round: { time: 0, iterations: 1, warmupTime: 0, warmupIterations: 0 } });
+    };
+    const tools = { sha256sum: '/usr/bin/sha256sum', openssl: '/usr/bin/openssl' };
+    const usable = fs.existsSync(tools.sha256sum) && fs.existsSync(tools.openssl) ? tools : noTools;
+    const report = await runBench({ quick: true, size: 'tiny', timer: callOnce, tools: usable });
+    expect(report.settings.suites).toEqual(BENCH_SUITES.map((s) => s.id));
+    expect(called).toHaveLength(report.entries.length);
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
   });
 
   it('records the backend auto picks per primitive and Ed25519 case', async () => {
@@ -93,7 +113,7 @@ describe('bench report', () => {
   it('refuses an unknown suite, naming the known ones', () => {
     const error = thrown(() => selectSuites(BENCH_SUITES, ['sha256', 'nope']));
     expect(error.code).toBe('invalid-argument');
-    expect(error.message).toContain('unknown bench suite "nope" (expected sha256, ed25519, canonical, ledger-chain, verify-batch, ledger-audit)');
+    expect(error.message).toContain('unknown bench suite "nope" (expected sha256, ed25519, canonical, ledger-chain, merkle, verify-batch, ledger-audit)');
   });
 
   it('builds no entry for a case without a reference timing', () => {

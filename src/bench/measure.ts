@@ -27,12 +27,14 @@ export interface Budget {
  * skews its ratio by 2x (seen with 3 rounds of 50 ms on a loaded 2-core machine).
  * Quick mode keeps the whole run under two minutes on a loaded 2-core machine;
  * heavy cases (whole trees, 64 MiB hashes, pure-JS signature batches) take
- * 0.1-2 s per operation, so they get a minimum of iterations and no time budget.
+ * 0.1-2 s per operation, so they get a minimum of iterations and no time
+ * budget, and in quick mode no warm-up (one such operation warms the JIT by
+ * itself; the median of three keeps a cold first one out).
  */
 const BUDGETS: Readonly<Record<'quick' | 'full', Readonly<Record<'light' | 'heavy', Budget>>>> = {
   quick: {
     light: { rounds: 6, round: { time: 25, iterations: 2, warmupTime: 60, warmupIterations: 3 } },
-    heavy: { rounds: 3, round: { time: 0, iterations: 1, warmupTime: 0, warmupIterations: 1 } },
+    heavy: { rounds: 3, round: { time: 0, iterations: 1, warmupTime: 0, warmupIterations: 0 } },
   },
   full: {
     light: { rounds: 10, round: { time: 150, iterations: 3, warmupTime: 200, warmupIterations: 5 } },
@@ -77,7 +79,7 @@ export function summarizeSamples(samples: readonly number[]): Timing {
 export const tinybenchTimer: Timer = async (variants, budget, onVariant) => {
   const samples = new Map<BenchVariant, number[]>(variants.map((v) => [v, []]));
   for (let round = 0; round < budget.rounds; round++) {
-    const bench = new Bench({ ...budget.round, warmup: round === 0, throws: true, retainSamples: true });
+    const bench = new Bench({ ...budget.round, warmup: round === 0 && budget.round.warmupIterations > 0, throws: true, retainSamples: true });
     const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
     for (const [i, variant] of order.entries()) {
       bench.add(String(i), variant.fn);

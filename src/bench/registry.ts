@@ -6,6 +6,7 @@ import { canonicalSuite } from './suites/canonical.js';
 import { ed25519Suite } from './suites/ed25519.js';
 import { ledgerAuditSuite } from './suites/ledger-audit.js';
 import { ledgerChainSuite } from './suites/ledger-chain.js';
+import { merkleSuite } from './suites/merkle.js';
 import { sha256Suite } from './suites/sha256.js';
 import { verifyBatchSuite } from './suites/verify-batch.js';
 import type { BenchSuite } from './types.js';
@@ -15,6 +16,7 @@ export const BENCH_SUITES: readonly BenchSuite[] = Object.freeze([
   ed25519Suite,
   canonicalSuite,
   ledgerChainSuite,
+  merkleSuite,
   verifyBatchSuite,
   ledgerAuditSuite,
 ]);

@@ -4,6 +4,7 @@
  * the hashes they carry, so runs measure the same shapes.
  */
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 
 import { buildLedgerEntry, serializeLedgerLine, type LedgerEntry } from '../../formats/ledger-entry.js';
 import type { PlainJson } from '../../formats/ledger-entry.js';
@@ -46,4 +47,25 @@ export function manifestLike(i: number): { [key: string]: PlainJson } {
     metadata: { name: `paquet-${i}`, version: `1.${i % 10}.0`, description: 'Ünïcödé — release ✓', build: { number: i, ratio: 0.25, flags: [true, false, null] } },
     signatures: [{ key_fingerprint: hexOf(`key-${i % 3}`).slice(0, 16), signed_at: '2026-01-01T00:00:00Z', signature: 'A'.repeat(86) + '==' }],
   };
+}
+
+/** Lines per write while generating a ledger file: bounded memory for the 1,000,000-entry ledger. */
+const WRITE_BATCH = 5000;
+
+/** Writes a ledger file of `count` chained entries. */
+export function writeLedger(file: string, count: number): void {
+  const fd = fs.openSync(file, 'w');
+  try {
+    let pending: string[] = [];
+    for (const entry of ledgerEntries(count)) {
+      pending.push(serializeLedgerLine(entry));
+      if (pending.length === WRITE_BATCH) {
+        fs.writeSync(fd, pending.join(''));
+        pending = [];
+      }
+    }
+    if (pending.length > 0) fs.writeSync(fd, pending.join(''));
+  } finally {
+    fs.closeSync(fd);
+  }
 }

@@ -12,32 +12,12 @@ import { BluxError } from '../../errors.js';
 import { BACKEND_NAMES } from '../../engine/index.js';
 import { auditLedger } from '../../audit/audit-ledger.js';
 import { verifyLedgerChain } from '../../audit/verify-chain.js';
-import { serializeLedgerLine } from '../../formats/ledger-entry.js';
 import { SCENARIO_SIZES } from '../scenario-sizes.js';
 import { fileHashReference } from '../tools.js';
 import type { BenchSuite } from '../types.js';
-import { ledgerEntries } from './documents.js';
+import { writeLedger } from './documents.js';
 
 const LEDGER_FILE = 'ledger.jsonl';
-/** Lines per write while generating: bounded memory for the 1,000,000-entry ledger. */
-const WRITE_BATCH = 5000;
-
-function writeLedger(file: string, count: number): void {
-  const fd = fs.openSync(file, 'w');
-  try {
-    let pending: string[] = [];
-    for (const entry of ledgerEntries(count)) {
-      pending.push(serializeLedgerLine(entry));
-      if (pending.length === WRITE_BATCH) {
-        fs.writeSync(fd, pending.join(''));
-        pending = [];
-      }
-    }
-    if (pending.length > 0) fs.writeSync(fd, pending.join(''));
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 export const ledgerAuditSuite: BenchSuite = {
   id: 'ledger-audit',

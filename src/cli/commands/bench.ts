@@ -60,7 +60,7 @@ export function registerBenchCommand(program: Command, run: Run): void {
     )
     .option('--quick', 'short time budgets and fewest iterations: the whole run in under 2 minutes (CI)')
     .addOption(new Option('--size <size>', 'data size of the end-to-end scenarios (tiny is a smoke test)').choices(['tiny', 'small', 'medium', 'large']).default('small'))
-    .option('--suite <id...>', 'run only these suites: sha256, ed25519, canonical, ledger-chain, verify-batch, ledger-audit')
+    .option('--suite <id...>', 'run only these suites: sha256, ed25519, canonical, ledger-chain, merkle, verify-batch, ledger-audit')
     .option('--json <file>', 'write the report as JSON (schemas/bench-report.schema.json)')
     .option('--svg <file>', 'write a bar chart of throughput per backend, relative to each reference (log scale)')
     .option('--compare <baseline>', 'compare every ratio with this earlier --json report; exit 1 when one regressed beyond --tolerance')
