@@ -71,7 +71,8 @@ export function registerLedgerCommands(program: Command, run: Run): void {
     .option(...LEDGER_OPTION)
     .option('--json', 'print the verdict as JSON')
     .action(run(async (cmd) => {
-      const flags = cmd.opts<{ policy?: string; ledger?: string | false; jobs?: number; json?: boolean }>();
+      // optsWithGlobals: commander lets the parent `checkpoint` take the --json, --ledger and --jobs it also defines.
+      const flags = cmd.optsWithGlobals<{ policy?: string; ledger?: string | false; jobs?: number; json?: boolean }>();
       const ctx = contextFrom(cmd);
       const { resolveTrustPolicy } = await import('../../transparency/policy.js');
       const { readTextFile } = await import('../../store/checkpoints.js');
@@ -101,7 +102,7 @@ export function registerLedgerCommands(program: Command, run: Run): void {
     .description('merge the signature lines of cosigned copies into a checkpoint file; the checkpoint text must be identical')
     .option('--json', 'print the result as JSON')
     .action(run(async (cmd) => {
-      const flags = cmd.opts<LedgerFlags>();
+      const flags = cmd.optsWithGlobals<LedgerFlags>();
       const { readTextFile, replaceCheckpointNote } = await import('../../store/checkpoints.js');
       const { parseCheckpointNote, isVerdict, mergeSignatures } = await import('../../transparency/checkpoints.js');
       const { BluxError } = await import('../../errors.js');
