@@ -638,7 +638,7 @@ describe('naming the invalid items of a failed batch (group testing)', () => {
   }
 });
 
-describe.each(['pippenger', 'straus'] as const)('every check through one multi-scalar multiplication: %s', (msm) => {
+describe.each(['pippenger', 'straus', 'bos-coster'] as const)('every check through one multi-scalar multiplication: %s', (msm) => {
   const forced = createWasmBackend({ msm });
   const mixed = (): Ed25519VerifyItem[] => {
     const items = [...adversarialItems(), ...wycheproofItems.map((c) => c.item), ...signInputItems.slice(0, 40)];

@@ -26,6 +26,7 @@ import { SCALAR_BYTES, sc_reduce512, sc_mul, sc_add, sc_neg, sc_is_canonical } f
 import { arena_alloc, arena_mark, arena_release, arena_reset } from './arena';
 import { msm, pippengerCost } from './msm';
 import { straus, strausCost } from './straus';
+import { bosCoster } from './bos-coster';
 import { fe_frombytes, fe_tobytes } from './field';
 
 // Key record, written by JS, status (and x, y) written back here.
@@ -146,11 +147,12 @@ export function batch_prepare(keys: usize, keysN: i32, items: usize, itemsN: i32
 export const MSM_AUTO: i32 = 0;
 export const MSM_PIPPENGER: i32 = 1;
 export const MSM_STRAUS: i32 = 2;
+export const MSM_BOS_COSTER: i32 = 3;
 let msmMethod: i32 = MSM_AUTO;
 
 /** Forces a multi-scalar multiplication method (MSM_*) for the following checks; returns false for an unknown one. */
 export function batch_set_msm(method: i32): bool {
-  if (method < MSM_AUTO || method > MSM_STRAUS) return false;
+  if (method < MSM_AUTO || method > MSM_BOS_COSTER) return false;
   msmMethod = method;
   return true;
 }
@@ -162,6 +164,7 @@ function multiScalarMul(result: usize, points: usize, scalars: usize, n: i32, ha
     method = strausCost(n - half, half) < pippengerCost(n - half, half) ? MSM_STRAUS : MSM_PIPPENGER;
   }
   if (method == MSM_STRAUS) straus(result, points, scalars, n);
+  else if (method == MSM_BOS_COSTER) bosCoster(result, points, scalars, n);
   else msm(result, points, scalars, n, half);
 }
 

@@ -58,7 +58,7 @@ interface Ed25519Module {
  * picks by the cost models in assembly/ed25519 (Straus for a few points,
  * Pippenger for many); the others force one, for benchmarks and tests.
  */
-export const MSM_METHODS = ['auto', 'pippenger', 'straus'] as const;
+export const MSM_METHODS = ['auto', 'pippenger', 'straus', 'bos-coster'] as const;
 export type MsmMethod = (typeof MSM_METHODS)[number];
 
 export interface WasmBackendOptions {
