@@ -10,10 +10,7 @@ import { bucketDays, escapeMarkup, MAX_BARS, niceAxis, renderEntriesChartSvg } f
 import { MAX_TABLE_ROWS, renderLedgerAuditHtml } from '../src/audit/report-html.js';
 import type { LedgerAuditReport } from '../src/audit/report.js';
 
-/**
- * A report as the audit makes them. (Asserted rather than annotated while
- * the shared report type is still gaining fields, such as last_line.)
- */
+/** A report as the audit makes them. */
 function report(overrides: Partial<LedgerAuditReport> = {}): LedgerAuditReport {
   return {
     status: 'valid',
@@ -40,7 +37,7 @@ function report(overrides: Partial<LedgerAuditReport> = {}): LedgerAuditReport {
     backend: 'wasm',
     jobs: 2,
     ...overrides,
-  } as LedgerAuditReport;
+  };
 }
 
 type Signatures = LedgerAuditReport['signatures'];
@@ -71,7 +68,8 @@ describe('renderLedgerAuditHtml', () => {
     const html = renderLedgerAuditHtml(report());
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
     expect(html).toMatch(/<section id="verdict" class="verdict valid"[^>]*>VALID: the chain of 7 entries is intact<\/section>/);
-    expect(html).toContain(`<span class="mono">${'ab'.repeat(32)}</span>`);
+    expect(html).toContain(`<span class="mono">${'ab'.repeat(32)}</span> at line 7`);
+    expect(html).toContain(`--expect-head ${'ab'.repeat(32)}@7`);
     expect(html).toMatch(/<tr id="summary-backend"><th scope="row">Backend<\/th><td>wasm<\/td><\/tr>/);
     expect(html).toMatch(/<tr id="summary-jobs"><th scope="row">Jobs<\/th><td>2<\/td><\/tr>/);
     expect(html).toContain('500 entries/s');
@@ -113,7 +111,7 @@ describe('renderLedgerAuditHtml', () => {
 
   it('renders an empty ledger', () => {
     const html = renderLedgerAuditHtml(report({
-      entries: 0, last_hash: null, actions: {}, actors: {}, first_ts: null, last_ts: null, entries_per_day: {},
+      entries: 0, last_hash: null, last_line: null, actions: {}, actors: {}, first_ts: null, last_ts: null, entries_per_day: {},
       signatures: signatures({}),
       throughput: { seconds: 0, bytes: 0, entries_per_second: 0, megabytes_per_second: 0 },
     }));

@@ -80,13 +80,25 @@ function timeRange(r: LedgerAuditReport): string {
   return `<span class="mono">${escapeMarkup(r.first_ts)}</span> to <span class="mono">${escapeMarkup(r.last_ts)}</span>`;
 }
 
+/**
+ * The head hash and its line, with the option that makes the next audit
+ * prove the ledger only grew: a chain alone cannot show a cut tail.
+ */
+function headCell(r: LedgerAuditReport): string {
+  if (r.last_hash === null) return '<span class="note">none (empty)</span>';
+  const hash = `<span class="mono">${escapeMarkup(r.last_hash)}</span>`;
+  if (r.last_line === null) return hash;
+  const option = `--expect-head ${r.last_hash}@${r.last_line}`;
+  return `${hash} at line ${count(r.last_line)}<br><span class="note">next audit: <span class="mono">${escapeMarkup(option)}</span> detects a cut or rewritten tail</span>`;
+}
+
 function summaryTable(r: LedgerAuditReport): string {
   const t = r.throughput;
   const rows = [
     row('Ledger file', `<span class="mono">${escapeMarkup(r.file)}</span>`, 'summary-file'),
     row(r.status === 'valid' ? 'Entries' : 'Entries verified (before the first bad line)', count(r.entries), 'summary-entries'),
     row('Time range', timeRange(r), 'summary-time-range'),
-    row('Head hash (last verified entry)', r.last_hash === null ? '<span class="note">none (empty)</span>' : `<span class="mono">${escapeMarkup(r.last_hash)}</span>`, 'summary-head'),
+    row('Head (last verified entry)', headCell(r), 'summary-head'),
     row('Torn last line', r.torn_last_line ? 'yes' : 'no', 'summary-torn'),
     row('Throughput',
       `${count(Math.round(t.entries_per_second))} entries/s, ${t.megabytes_per_second.toFixed(1)} MB/s (${count(t.bytes)} bytes in ${t.seconds.toFixed(3)} s)`,
@@ -94,6 +106,9 @@ function summaryTable(r: LedgerAuditReport): string {
     row('Backend', escapeMarkup(r.backend), 'summary-backend'),
     row('Jobs', count(r.jobs), 'summary-jobs'),
   ];
+  if (r.slow_path_lines !== undefined) {
+    rows.push(row('Lines re-checked by the reference parser', count(r.slow_path_lines), 'summary-slow-path'));
+  }
   if (r.expect_head !== undefined) {
     const at = r.expect_head.line !== null ? ` at line ${r.expect_head.line}` : '';
     rows.push(row('Expected head', `<span class="mono">${escapeMarkup(r.expect_head.hash)}</span>${escapeMarkup(at)}: ${r.expect_head.found ? 'found' : 'NOT found'}`, 'summary-expect-head'));
