@@ -228,13 +228,14 @@ try {
     log(`run ${run + 1}/${runs}`);
     add('sha256sum', sha256sum(unsigned));
     for (const jobs of [1, 2]) {
-      add(`cli jobs=${jobs}`, cliAudit(unsigned, jobs, 'auto').seconds);
-      for (const kernel of LEDGER_KERNELS) add(`in-process ${kernel} jobs=${jobs}`, await inProcessAudit(unsigned, jobs, kernel));
+      // --backend wasm selects the wasm kernel; auto (the default) the native one.
+      for (const backend of ['auto', 'wasm']) add(`cli --backend ${backend} jobs=${jobs}`, cliAudit(unsigned, jobs, backend).seconds);
+      for (const kernel of LEDGER_KERNELS) add(`in-process ${kernel} kernel jobs=${jobs}`, await inProcessAudit(unsigned, jobs, kernel));
     }
     add('signed sha256sum', sha256sum(signed));
     for (const jobs of [1, 2]) {
       for (const backend of ['auto', 'native']) {
-        add(`signed cli ${backend} jobs=${jobs}`, cliAudit(signed, jobs, backend, ['--trusted-keys', keysDir, '--no-keystore', '--require-signed']).seconds);
+        add(`signed cli --backend ${backend} jobs=${jobs}`, cliAudit(signed, jobs, backend, ['--trusted-keys', keysDir, '--no-keystore', '--require-signed']).seconds);
       }
       add(`signed in-process jobs=${jobs}`, await inProcessAudit(signed, jobs, 'native', trust));
     }

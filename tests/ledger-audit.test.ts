@@ -7,6 +7,7 @@ import { Ajv } from 'ajv';
 
 import { auditLedger, type AuditLedgerOptions } from '../src/audit/audit-ledger.js';
 import { auditLedgerSequential } from '../src/audit/sequential.js';
+import { LEDGER_KERNELS } from '../src/audit/kernels.js';
 import type { LedgerAuditReport } from '../src/audit/report.js';
 import type { AuditTrust } from '../src/audit/signature-policy.js';
 import { closeEnginePool } from '../src/engine/pool.js';
@@ -40,9 +41,11 @@ async function expectSameAsSequential(file: string, opts: AuditLedgerOptions = {
     ...(opts.trust !== undefined ? { trust: opts.trust } : {}),
     ...(opts.expectHead !== undefined ? { expectHead: opts.expectHead } : {}),
   });
-  for (const pieces of [{}, SMALL_PIECES]) {
-    const fast = await auditLedger(file, { ...opts, ...pieces });
-    expect(verdictOf(fast)).toEqual(verdictOf(reference));
+  for (const kernel of LEDGER_KERNELS) {
+    for (const pieces of [{}, SMALL_PIECES]) {
+      const fast = await auditLedger(file, { ...opts, kernel, ...pieces });
+      expect(verdictOf(fast)).toEqual(verdictOf(reference));
+    }
   }
   return reference;
 }
@@ -59,6 +62,9 @@ describe('seed-v0.2 ledgers (written by the Python original)', () => {
     ['native, in-thread', { kernel: 'native' }],
     ['native, in-thread, tiny chunks and ranges', { kernel: 'native', ...SMALL_PIECES }],
     ['native, pool of 2', { kernel: 'native', jobs: 2, poolFromBytes: 0, rangeBytes: 600 }],
+    ['wasm, in-thread', { kernel: 'wasm' }],
+    ['wasm, in-thread, tiny chunks and ranges', { kernel: 'wasm', ...SMALL_PIECES }],
+    ['wasm, pool of 2', { kernel: 'wasm', jobs: 2, poolFromBytes: 0, rangeBytes: 600 }],
   ];
   describe.each(modes)('%s', (_name, opts) => {
     it.each(expected.ledgers.map((c) => [c.file, c] as const))('%s', async (_file, c) => {
@@ -99,6 +105,27 @@ describe('fast path == slow path on generated ledgers', () => {
 
   it.each(cases)('%s', async (_name, make) => {
     await expectSameAsSequential(writeLedger(make()));
+  });
+
+  it('the wasm kernel hashes messages of every length like node:crypto (block boundaries 55/56/64)', async () => {
+    const { getLedgerKernel } = await import('../src/audit/kernels.js');
+    const { createHash } = await import('node:crypto');
+    const lengths = [0, 1, 55, 56, 63, 64, 65, 119, 120, 127, 128, 129, 447, 1000];
+    const messages = lengths.map((n) => Buffer.alloc(n, n % 251));
+    const pack = Buffer.concat(messages);
+    const offsets = new Int32Array(lengths.length + 1);
+    lengths.forEach((n, i) => (offsets[i + 1] = offsets[i]! + n));
+    // Claimed digests: right for even i, one digit off for odd i.
+    const claimed = Buffer.from(messages.map((m, i) => {
+      const hex = createHash('sha256').update(m).digest('hex');
+      return i % 2 === 0 ? hex : `${hex.slice(0, 63)}${hex[63] === '0' ? '1' : '0'}`;
+    }).join(''));
+    const claimedAt = Int32Array.from(lengths, (_, i) => i * 64);
+    for (const name of LEDGER_KERNELS) {
+      const matches = new Uint8Array(lengths.length);
+      getLedgerKernel(name).check(pack, offsets, lengths.length, claimed, claimedAt, matches);
+      expect([...matches], name).toEqual(lengths.map((_, i) => (i % 2 === 0 ? 1 : 0)));
+    }
   });
 
   it('takes the fast path for canonical lines and the slow path only for the others', async () => {
@@ -179,7 +206,7 @@ describe('fast path == slow path on generated ledgers', () => {
       }
       const file = writeLedger(text ?? joinLines(lines));
       const reference = await auditLedgerSequential(file);
-      const fast = await auditLedger(file, { chunkSize: chunk, rangeBytes: chunk * 3, poolFromBytes: Number.POSITIVE_INFINITY });
+      const fast = await auditLedger(file, { kernel: chunk % 2 === 0 ? 'native' : 'wasm', chunkSize: chunk, rangeBytes: chunk * 3, poolFromBytes: Number.POSITIVE_INFINITY });
       expect(verdictOf(fast)).toEqual(verdictOf(reference));
     }), { numRuns: 150 });
   });

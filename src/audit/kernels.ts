@@ -5,11 +5,13 @@
  * crosses a boundary (WebAssembly) pays per chunk, not per 400-byte line.
  */
 import { hash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 import { BluxError } from '../errors.js';
 
-export type LedgerKernelName = 'native';
-export const LEDGER_KERNELS: readonly LedgerKernelName[] = ['native'];
+export type LedgerKernelName = 'native' | 'wasm';
+export const LEDGER_KERNELS: readonly LedgerKernelName[] = ['native', 'wasm'];
 export const DEFAULT_LEDGER_KERNEL: LedgerKernelName = 'native';
 
 export interface EntryHashKernel {
@@ -49,7 +51,78 @@ const nativeKernel: EntryHashKernel = {
   },
 };
 
+// ---------------------------------------------------------------------------
+// WebAssembly: assembly/ledger, built to dist/wasm/ledger.wasm
+// ---------------------------------------------------------------------------
+
+/** The WebAssembly JS API we use (lib ES2022, no DOM types; @types/node 20 declares none). */
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: object };
+};
+
+/** The exports of assembly/ledger/index.ts. */
+interface LedgerWasmExports {
+  memory: { readonly buffer: ArrayBuffer };
+  input(size: number): number;
+  check_batch(pack: number, offsets: number, count: number, claimed: number, matches: number): void;
+}
+
+const HASH_HEX_DIGITS = 64;
+const OFFSET_BYTES = 4;
+
+/** dist/wasm/ledger.wasm, whether this module runs compiled (dist/audit/) or from its source (tests). */
+export function ledgerWasmPath(): string {
+  const here = new URL(import.meta.url);
+  return fileURLToPath(here.pathname.endsWith('.ts') ? new URL('../../dist/wasm/ledger.wasm', here) : new URL('../wasm/ledger.wasm', here));
+}
+
+let wasmExports: LedgerWasmExports | undefined;
+
+function ledgerWasm(): LedgerWasmExports {
+  if (wasmExports === undefined) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(ledgerWasmPath());
+    } catch (cause) {
+      throw new BluxError('internal', `the wasm ledger kernel needs ${ledgerWasmPath()} (run npm run build)`, { cause });
+    }
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: {} });
+    wasmExports = instance.exports as unknown as LedgerWasmExports;
+  }
+  return wasmExports;
+}
+
+/**
+ * One call per chunk: the packed messages, their offsets and the claimed hex
+ * digests are copied into the module's memory, hashed there with its own
+ * SHA-256 (scalar, FIPS 180-4), and the match flags copied back.
+ */
+const wasmKernel: EntryHashKernel = {
+  name: 'wasm',
+  check(pack, offsets, count, claimed, claimedAt, matches) {
+    if (count === 0) return;
+    const wasm = ledgerWasm();
+    const packBytes = offsets[count]!;
+    const offsetsAt = (packBytes + 3) & ~3;
+    const claimedAtWasm = offsetsAt + (count + 1) * OFFSET_BYTES;
+    const matchesAt = claimedAtWasm + count * HASH_HEX_DIGITS;
+    const base = wasm.input(matchesAt + count);
+    // After input(): the memory may have grown, so views are taken now.
+    const memory = new Uint8Array(wasm.memory.buffer);
+    memory.set(pack.subarray(0, packBytes), base);
+    new Int32Array(wasm.memory.buffer, base + offsetsAt, count + 1).set(offsets.subarray(0, count + 1));
+    for (let i = 0; i < count; i++) {
+      const at = claimedAt[i]!;
+      memory.set(claimed.subarray(at, at + HASH_HEX_DIGITS), base + claimedAtWasm + i * HASH_HEX_DIGITS);
+    }
+    wasm.check_batch(base, base + offsetsAt, count, base + claimedAtWasm, base + matchesAt);
+    matches.set(memory.subarray(base + matchesAt, base + matchesAt + count));
+  },
+};
+
 export function getLedgerKernel(name: string = DEFAULT_LEDGER_KERNEL): EntryHashKernel {
   if (name === 'native') return nativeKernel;
+  if (name === 'wasm') return wasmKernel;
   throw new BluxError('invalid-argument', `unknown ledger audit kernel ${JSON.stringify(name)} (choose ${LEDGER_KERNELS.join(', ')})`);
 }

@@ -101,7 +101,8 @@ export function registerAuditCommands(program: Command, run: Run): void {
 Signatures: an entry's optional "sig" is checked under the key whose fingerprint is its actor.
 Keys are the keystore's plus --trusted-keys; key revocations come from <config>/trust/key_revocations.jsonl.
 Entries signed by keys you do not have are reported as unverified (not an error, unless --require-signed).
---backend (global) picks the engine for the signature checks; hashes use the native kernel.
+--backend (global) picks the engine for the signature checks, and with "wasm" the WebAssembly
+entry-hash kernel (assembly/ledger) instead of the default native one (node:crypto, faster here).
 A chain alone cannot show that entries were cut from its end: keep the head hash and line of an
 audit and pass it as --expect-head next time.
 
@@ -129,7 +130,7 @@ Exit codes: 0 valid, 1 invalid (first_bad_line and reason in the report), 2 usag
         report = flags.ledger === undefined && !existsSync(ledger)
           ? emptyLedgerAuditReport(ledger, trust, expectHead)
           : await auditLedger(ledger, {
-            backend: context.backend, trust,
+            backend: context.backend, kernel: context.backend === 'wasm' ? 'wasm' : 'native', trust,
             ...(expectHead !== undefined ? { expectHead } : {}),
             ...(flags.jobs !== undefined ? { jobs: flags.jobs } : {}),
             ...(progress.onProgress !== undefined ? { onProgress: progress.onProgress } : {}),
