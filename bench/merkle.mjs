@@ -1,0 +1,159 @@
+// The ledger's Merkle tree (issue 6), side by side in one run:
+//   (a) the root of an N-entry ledger (default 1,000,000) with jobs 1 and jobs 2, against `sha256sum`
+//       of the same file: the ratio to sha256sum's time is the figure (target <= 0.5x on 2 cores);
+//   (b) inclusion proof generation over the file and verification: generation streams the prefix
+//       (see docs/TRANSPARENCY.md), verification is log2(N) hashes (target < 5 ms each);
+//   (c) the proof bundle's size for an artifact signed in the middle of the ledger (target < 4 KiB);
+//   (d) the incremental audit: checkpoint, append 10 entries, audit since the checkpoint.
+//
+//   npm run build && node bench/merkle.mjs [--entries 1000000] [--runs 3] [--quick] [--json]
+//
+// --quick: 100,000 entries, 1 run (a smoke test; the lead's quiet runs use the defaults).
+// Uses the compiled library (dist/). Medians of --runs timed runs after one untimed run (page cache
+// warm, pool threads started). The temporary folder is deleted at the end.
+import { execFileSync } from 'node:child_process';
+import { hash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+
+import { closeEnginePool, getBackend } from '../dist/engine/index.js';
+import { ledgerTreeHead, subtreeHashesOfFile } from '../dist/transparency/ledger-tree.js';
+import { hashLeaves, inclusionProofRanges, verifyInclusion } from '../dist/transparency/merkle.js';
+import { createCheckpoint, auditSinceCheckpoint } from '../dist/transparency/log.js';
+import { buildProofBundle } from '../dist/transparency/bundle.js';
+import { serializeProofBundle } from '../dist/formats/proof-bundle.js';
+import { generateKey, loadSigner } from '../dist/store/keystore.js';
+import { signArtifact } from '../dist/sign/sign-artifact.js';
+import { readLedgerTail } from '../dist/store/ledger-file.js';
+import { configPaths } from '../dist/store/paths.js';
+
+const { values: args } = parseArgs({
+  options: {
+    entries: { type: 'string', default: '1000000' },
+    runs: { type: 'string', default: '3' },
+    quick: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  },
+});
+const entries = args.quick ? 100_000 : Number(args.entries);
+const runs = args.quick ? 1 : Number(args.runs);
+if (!Number.isSafeInteger(entries) || entries < 1000 || !Number.isSafeInteger(runs) || runs < 1) {
+  console.error('usage: node bench/merkle.mjs [--entries N>=1000] [--runs N>=1] [--quick] [--json]');
+  process.exit(2);
+}
+const log = args.json ? () => undefined : (line) => console.log(line);
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+async function medianMillis(work, times = runs) {
+  await work();
+  const samples = [];
+  for (let i = 0; i < times; i++) {
+    const start = performance.now();
+    await work();
+    samples.push(performance.now() - start);
+  }
+  return median(samples);
+}
+
+/** Valid chained event lines (the shape `audit add-event` writes), written in big blocks. */
+function writeChainedLines(file, count, first = 0, prev = null, flag = 'w') {
+  const fd = fs.openSync(file, flag);
+  try {
+    for (let done = 0; done < count; ) {
+      const parts = [];
+      for (const stop = Math.min(count, done + 20_000); done < stop; done++) {
+        const head = `{"action":"event","actor":"bench","artifact_hash":null,`;
+        const rest = `"manifest_hash":null,"payload_summary":"event ${first + done}","prev_hash":${prev === null ? 'null' : `"${prev}"`},"ts":"2026-01-01T00:00:00+00:00"}`;
+        prev = hash('sha256', head + rest, 'hex');
+        parts.push(`${head}"entry_hash":"${prev}",${rest}\n`);
+      }
+      fs.writeSync(fd, parts.join(''));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return prev;
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'blux-bench-merkle-'));
+try {
+  const paths = configPaths(path.join(dir, 'config'));
+  fs.mkdirSync(paths.trustDir, { recursive: true });
+  await generateKey(paths.keysDir, 'log');
+  await generateKey(paths.keysDir, 'alice');
+  const noPassphrase = async () => '';
+  const half = Math.floor(entries / 2);
+  writeChainedLines(paths.ledger, half);
+  const artifact = path.join(dir, 'release.bin');
+  fs.writeFileSync(artifact, 'release\n');
+  await signArtifact(artifact, { paths, keyName: 'alice', getPassphrase: noPassphrase });
+  const [signed] = await readLedgerTail(paths.ledger, 1);
+  writeChainedLines(paths.ledger, entries - half - 1, half + 1, signed.get('entry_hash'), 'a');
+  const bytes = fs.statSync(paths.ledger).size;
+  log(`ledger: ${entries.toLocaleString('en-US')} entries, ${(bytes / 1e6).toFixed(0)} MB; ${os.availableParallelism()} cores, load ${os.loadavg()[0].toFixed(1)}; median of ${runs}`);
+
+  // (a) roots vs sha256sum
+  const sha256sumMs = await medianMillis(() => execFileSync('sha256sum', [paths.ledger]));
+  const rootMs = {};
+  let root;
+  for (const jobs of [1, 2]) rootMs[jobs] = await medianMillis(async () => { root = (await ledgerTreeHead(paths.ledger, { jobs })).root; });
+
+  // (b) inclusion proof of the signing entry: generation over the file, verification in memory
+  const sha256Many = (items) => getBackend().sha256Many(items);
+  const ranges = inclusionProofRanges(half, entries);
+  let scan;
+  const generateMs = await medianMillis(() => { scan = subtreeHashesOfFile(paths.ledger, ranges, { wantLeaves: [half] }); });
+  const leafHash = hashLeaves([scan.leaves.get(half)], sha256Many)[0];
+  let verified;
+  const verifyMs = await medianMillis(() => { verified = verifyInclusion(half, entries, leafHash, scan.hashes, root, sha256Many).ok; }, Math.max(runs, 101));
+  if (!verified) throw new Error('the inclusion proof did not verify');
+
+  // (c) the bundle and (d) the incremental audit
+  const signer = await loadSigner(paths.keysDir, 'log', noPassphrase);
+  const checkpointsDir = path.join(paths.trustDir, 'checkpoints');
+  const checkpointStart = performance.now();
+  const created = await createCheckpoint({ ledger: paths.ledger, dir: checkpointsDir, origin: 'bench/log', signer, record: false });
+  const checkpointMs = performance.now() - checkpointStart;
+  const alice = await loadSigner(paths.keysDir, 'alice', noPassphrase);
+  const bundle = await buildProofBundle({ ledger: paths.ledger, manifestFile: `${artifact}.blux-manifest.json`, checkpointFile: created.file, publicKeyOf: () => alice.publicKey });
+  const bundleBytes = Buffer.byteLength(serializeProofBundle(bundle));
+  const [last] = await readLedgerTail(paths.ledger, 1);
+  writeChainedLines(paths.ledger, 10, entries, last.get('entry_hash'), 'a');
+  let audit;
+  const auditMs = await medianMillis(async () => { audit = await auditSinceCheckpoint(paths.ledger, created.file); });
+  if (audit.status !== 'valid') throw new Error(`incremental audit: ${audit.message}`);
+
+  const ratio = (ms) => (ms / sha256sumMs).toFixed(2);
+  log('');
+  log('| measure | median | vs sha256sum | target |');
+  log('| --- | ---: | ---: | --- |');
+  log(`| sha256sum of the ledger | ${sha256sumMs.toFixed(0)} ms | 1.00x | |`);
+  log(`| Merkle root, jobs 1 | ${rootMs[1].toFixed(0)} ms | ${ratio(rootMs[1])}x | |`);
+  log(`| Merkle root, jobs 2 | ${rootMs[2].toFixed(0)} ms | ${ratio(rootMs[2])}x | <= 0.5x |`);
+  log(`| checkpoint (count + root + state) | ${checkpointMs.toFixed(0)} ms | | |`);
+  log(`| inclusion proof generation (streams the prefix) | ${generateMs.toFixed(1)} ms | | < 5 ms |`);
+  log(`| inclusion proof verification (${scan.hashes.length} hashes) | ${verifyMs.toFixed(3)} ms | | < 5 ms |`);
+  log(`| proof bundle size | ${bundleBytes} bytes | | < 4096 |`);
+  log(`| incremental audit, 10 new entries | ${auditMs.toFixed(1)} ms, ${audit.leaves_hashed} leaves, ${audit.bytes_read} bytes read | | constant |`);
+  if (args.json) {
+    console.log(JSON.stringify({
+      bench: 'merkle', entries, ledger_bytes: bytes, runs, load: os.loadavg()[0],
+      sha256sum_ms: sha256sumMs, root_ms_jobs1: rootMs[1], root_ms_jobs2: rootMs[2],
+      root_vs_sha256sum_jobs1: rootMs[1] / sha256sumMs, root_vs_sha256sum_jobs2: rootMs[2] / sha256sumMs,
+      checkpoint_ms: checkpointMs, inclusion_generate_ms: generateMs, inclusion_verify_ms: verifyMs,
+      proof_hashes: scan.hashes.length, bundle_bytes: bundleBytes,
+      incremental_audit_ms: auditMs, incremental_leaves_hashed: audit.leaves_hashed, incremental_bytes_read: audit.bytes_read,
+    }, null, 2));
+  }
+} finally {
+  await closeEnginePool();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
