@@ -63,3 +63,22 @@ export {
   BENCH_SUITES, runBench, reportMarkdown, reportSvg, compareReports, comparisonLines, parseBaseline, readBaseline,
   type BenchReport, type BenchEntry, type BenchSuite, type BenchCase, type BenchSettings, type Comparison, type RunBenchOptions,
 } from './bench/index.js';
+
+// Transparency (issue 6): Merkle tree, checkpoints, witnesses, proof bundles.
+export {
+  CompactRange, hashLeaves, hashChildren, inclusionProofRanges, consistencyProofRanges, verifyInclusion, verifyConsistency,
+  type CompactRangeState, type LeafRange, type ProofCheck, type Sha256Many,
+} from './transparency/merkle.js';
+export { ledgerTreeHead, ledgerTreeState, countLedgerLeaves, type LedgerTreeHead, type LedgerTreeState, type LedgerTreeOptions } from './transparency/ledger-tree.js';
+export { signCheckpoint, addCosignature, verifyCheckpointNote, type TransparencyVerdict, type TransparencyReason } from './transparency/checkpoints.js';
+export {
+  createCheckpoint, proveConsistency, checkConsistencyProof, auditSinceCheckpoint,
+  type CreateCheckpointOptions, type ConsistencyProof, type IncrementalAuditOptions, type IncrementalAuditResult,
+} from './transparency/log.js';
+export { cosignCheckpoint, type CosignOptions, type CosignResult } from './transparency/witness.js';
+export { buildProofBundle, verifyProofBundle, type BuildBundleOptions, type VerifyBundleOptions } from './transparency/bundle.js';
+export { readTrustPolicy } from './transparency/policy.js';
+export { parseTrustPolicy, quorumMet, type TrustPolicy } from './formats/trust-policy.js';
+export { parseSignedNote, encodeVerifierKey, parseVerifierKey, noteKeyId, SignatureType } from './formats/note.js';
+export { parseCheckpointText, formatCheckpointText, type Checkpoint } from './formats/checkpoint.js';
+export { readProofBundle, serializeProofBundle, type ProofBundle } from './formats/proof-bundle.js';
