@@ -4,8 +4,9 @@
  * "Which backend auto picks"). Every backend gives the same verdict on every
  * input (docs/VERIFICATION.md), so the choice changes speed only.
  *
- * - SHA-256: native (node:crypto uses SHA-NI: ~1.7 GB/s per core, 6x the
- *   WebAssembly and pure-JS hashes).
+ * - SHA-256: native (node:crypto uses SHA-NI: ~1.7 GB/s per core on a quiet
+ *   machine; 8.7x hash-wasm, the wasm backend's SHA-256, side by side in
+ *   bench/wasm-ed25519.mjs --sections sha256, 1 MiB messages).
  * - Ed25519, small batches: native (libsodium verifies one signature at a
  *   time, ~15k/s per core; a multi-scalar multiplication only pays off with
  *   enough terms).
