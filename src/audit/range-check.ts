@@ -255,38 +255,64 @@ function decodeEscaped(bytes: Buffer, valueStart: number, valueEnd: number): str
 const enum LineKind { Blank, Fast, Slow }
 
 /**
- * A line as phase 1 leaves it: offsets into the batch's bytes, no strings
- * (decoding five strings per line cost more than hashing it). For a fast
- * line, a `*At` of -1 means the member is absent or not a string.
+ * The lines of a batch as phase 1 leaves them: offsets into the batch's
+ * bytes, one typed-array column per field, reused from batch to batch (no
+ * object and no string per line: decoding five strings per line cost more
+ * than hashing it, and the garbage grew each worker's heap). For a fast
+ * line, an `*At` of -1 means the member is absent or not a string.
  */
-interface LineSlot {
-  line: number;
-  start: number;
-  end: number;
-  terminated: boolean;
-  kind: LineKind;
+class LineTable {
+  capacity = 0;
+  start = new Int32Array(0);
+  end = new Int32Array(0);
+  kind = new Uint8Array(0);
   /** Fast lines: index into the chunk's kernel batch. */
-  packIndex: number;
-  /** Offset of the first of the 64 hex digits of entry_hash. */
-  hashAt: number;
+  packIndex = new Int32Array(0);
+  /** Offset of the first of the 64 hex digits of entry_hash; the member's extent. */
+  hashAt = new Int32Array(0);
+  hashMemberAt = new Int32Array(0);
+  hashMemberEnd = new Int32Array(0);
   /** prev_hash string value without quotes: [prevAt, prevEnd); -1 for null. */
-  prevAt: number;
-  prevEnd: number;
+  prevAt = new Int32Array(0);
+  prevEnd = new Int32Array(0);
   /** String values with their quotes: [xAt, xEnd); -1 when absent or not a string. */
-  actionAt: number;
-  actionEnd: number;
-  actorAt: number;
-  actorEnd: number;
-  tsAt: number;
-  tsEnd: number;
+  actionAt = new Int32Array(0);
+  actionEnd = new Int32Array(0);
+  actorAt = new Int32Array(0);
+  actorEnd = new Int32Array(0);
+  tsAt = new Int32Array(0);
+  tsEnd = new Int32Array(0);
+  /** The sig member's extent and its string value's start; -1 when absent. */
+  sigMemberAt = new Int32Array(0);
+  sigMemberEnd = new Int32Array(0);
+  sigValueAt = new Int32Array(0);
   /** Bit set of the values above that hold escapes (decoded with JSON.parse). */
-  escapes: number;
-  /** The sig member [sigMemberAt, sigMemberEnd) and its value; -1 when absent. */
-  sigMemberAt: number;
-  sigMemberEnd: number;
-  sigValueAt: number;
-  hashMemberAt: number;
-  hashMemberEnd: number;
+  escapes = new Uint8Array(0);
+
+  ensure(rows: number): void {
+    if (rows <= this.capacity) return;
+    const n = Math.max(rows, this.capacity * 2, 1024);
+    this.capacity = n;
+    this.start = new Int32Array(n);
+    this.end = new Int32Array(n);
+    this.kind = new Uint8Array(n);
+    this.packIndex = new Int32Array(n);
+    this.hashAt = new Int32Array(n);
+    this.hashMemberAt = new Int32Array(n);
+    this.hashMemberEnd = new Int32Array(n);
+    this.prevAt = new Int32Array(n);
+    this.prevEnd = new Int32Array(n);
+    this.actionAt = new Int32Array(n);
+    this.actionEnd = new Int32Array(n);
+    this.actorAt = new Int32Array(n);
+    this.actorEnd = new Int32Array(n);
+    this.tsAt = new Int32Array(n);
+    this.tsEnd = new Int32Array(n);
+    this.sigMemberAt = new Int32Array(n);
+    this.sigMemberEnd = new Int32Array(n);
+    this.sigValueAt = new Int32Array(n);
+    this.escapes = new Uint8Array(n);
+  }
 }
 
 const ESCAPED_PREV = 1;
@@ -316,14 +342,8 @@ interface PendingSignature {
   actor: string | undefined;
 }
 
-/** An entry that verified, waiting for its batch's signature verdicts before it is counted. */
-interface EntryRecord {
-  line: number;
-  /** The fast line, or the slow path's facts. */
-  slot: LineSlot | null;
-  facts: EntryFacts | null;
-  outcome: SignatureOutcome;
-}
+const OUTCOMES: readonly SignatureOutcome[] = ['unsigned', 'valid', 'invalid', 'unverified'];
+const OUTCOME_CODE: Readonly<Record<SignatureOutcome, number>> = { unsigned: 0, valid: 1, invalid: 2, unverified: 3 };
 
 export class RangeChecker {
   readonly #scanner = new CanonicalLineScanner();
@@ -331,6 +351,7 @@ export class RangeChecker {
   readonly #policy: SignaturePolicy;
   readonly #ed25519Backend: BackendName;
   readonly #names = new ByteStringCache();
+  readonly #table = new LineTable();
   readonly tally = new AuditTally();
   lines = 0;
   firstLink: RangeLink | null = null;
@@ -346,6 +367,8 @@ export class RangeChecker {
   #expectedPrevAt = -1;
   #expectedPrev: string | null = null;
   #bytes: Buffer = Buffer.alloc(0);
+  /** Range line number of the batch's row 0, minus one. */
+  #lineBase = 0;
   #pack = new Uint8Array(64 * 1024);
   #offsets = new Int32Array(1024);
   #claimedAt = new Int32Array(1024);
@@ -372,46 +395,65 @@ export class RangeChecker {
     return cache ? this.#names.get(this.#bytes, at + 1, end - 1) : this.#bytes.toString('latin1', at + 1, end - 1);
   }
 
-  #prevOf(slot: LineSlot): string | null {
-    if (slot.prevAt === -1) return null;
-    return (slot.escapes & ESCAPED_PREV) !== 0
-      ? decodeEscaped(this.#bytes, slot.prevAt - 1, slot.prevEnd + 1)
-      : this.#bytes.toString('latin1', slot.prevAt, slot.prevEnd);
+  #actorOf(row: number): string | undefined {
+    const t = this.#table;
+    return this.#string(t.actorAt[row]!, t.actorEnd[row]!, (t.escapes[row]! & ESCAPED_ACTOR) !== 0, true);
+  }
+
+  #tsOf(row: number): string | undefined {
+    const t = this.#table;
+    return this.#string(t.tsAt[row]!, t.tsEnd[row]!, (t.escapes[row]! & ESCAPED_TS) !== 0, false);
+  }
+
+  #prevOf(row: number): string | null {
+    const t = this.#table;
+    const at = t.prevAt[row]!;
+    if (at === -1) return null;
+    return (t.escapes[row]! & ESCAPED_PREV) !== 0 ? decodeEscaped(this.#bytes, at - 1, t.prevEnd[row]! + 1) : this.#bytes.toString('latin1', at, t.prevEnd[row]!);
   }
 
   /** The fast line's prev_hash is the hash the chain expects, compared in place. */
-  #linksFast(slot: LineSlot): boolean {
+  #linksFast(row: number): boolean {
     const bytes = this.#bytes;
-    if (slot.prevAt === -1) return this.#expectedPrevAt === -1 && this.#expectedPrev === null;
-    if ((slot.escapes & ESCAPED_PREV) !== 0) return this.#prevOf(slot) === this.#expectedPrevString();
+    const t = this.#table;
+    const at = t.prevAt[row]!;
+    const end = t.prevEnd[row]!;
+    if (at === -1) return this.#expectedPrevAt === -1 && this.#expectedPrev === null;
+    if ((t.escapes[row]! & ESCAPED_PREV) !== 0) return this.#prevOf(row) === this.#expectedPrevString();
     if (this.#expectedPrevAt !== -1) {
-      if (slot.prevEnd - slot.prevAt !== HASH_HEX_DIGITS) return false;
-      return bytes.compare(bytes, this.#expectedPrevAt, this.#expectedPrevAt + HASH_HEX_DIGITS, slot.prevAt, slot.prevEnd) === 0;
+      if (end - at !== HASH_HEX_DIGITS) return false;
+      return bytes.compare(bytes, this.#expectedPrevAt, this.#expectedPrevAt + HASH_HEX_DIGITS, at, end) === 0;
     }
     const expected = this.#expectedPrev;
-    return expected !== null && equalsAscii(bytes, slot.prevAt, slot.prevEnd, expected);
+    return expected !== null && equalsAscii(bytes, at, end, expected);
   }
 
   /** Checks a batch of lines; false once a bad line was found (stop reading). */
   async checkBatch(batch: LineBatch): Promise<boolean> {
     this.#bytes = batch.bytes;
-    const slots = this.#scanBatch(batch);
-    const records: EntryRecord[] = [];
+    this.#lineBase = this.lines;
+    const count = this.#scanBatch(batch);
+    const t = this.#table;
+    // Entries that verified, waiting for the batch's signature verdicts before they are counted.
+    const recordRows: number[] = [];
+    const recordOutcomes: number[] = [];
+    const slowFacts = new Map<number, EntryFacts>();
     const pending: PendingSignature[] = [];
     const items: Ed25519VerifyItem[] = [];
     let bad: RangeBadLine | null = null;
 
-    for (const slot of slots) {
-      if (slot.kind === LineKind.Blank) continue;
-      if (!slot.terminated) this.tornLine = slot.line;
-      const line = slot.line;
+    for (let row = 0; row < count; row++) {
+      const kind = t.kind[row]!;
+      if (kind === LineKind.Blank) continue;
+      const line = this.#lineBase + row + 1;
+      const terminated = row < count - 1 || batch.lastTerminated;
+      if (!terminated) this.tornLine = line;
       let facts: EntryFacts | null = null;
-      const fast = slot.kind === LineKind.Fast && this.#matches[slot.packIndex] === 1;
-      if (!fast) {
+      if (!(kind === LineKind.Fast && this.#matches[t.packIndex[row]!] === 1)) {
         this.slowLines++;
-        const verdict = judgeSlowly(batch.bytes.subarray(slot.start, slot.end), this.#seenEntry ? this.#expectedPrevString() : undefined);
+        const verdict = judgeSlowly(batch.bytes.subarray(t.start[row]!, t.end[row]!), this.#seenEntry ? this.#expectedPrevString() : undefined);
         if (verdict.kind === 'blank') {
-          if (!slot.terminated) this.tornLine = null;
+          if (!terminated) this.tornLine = null;
           continue;
         }
         if (verdict.kind === 'bad') {
@@ -419,20 +461,21 @@ export class RangeChecker {
           break;
         }
         facts = verdict.facts;
+        slowFacts.set(row, facts);
       }
 
       // The link, then the hash it passes on.
       if (!this.#seenEntry) {
         this.#seenEntry = true;
-        if (facts === null) this.firstLink = { line, kind: 'value', prev: this.#prevOf(slot) };
+        if (facts === null) this.firstLink = { line, kind: 'value', prev: this.#prevOf(row) };
         else this.firstLink = facts.prev.kind === 'value' ? { line, kind: 'value', prev: facts.prev.prev } : { line, kind: 'other', described: facts.prev.described };
-      } else if (facts === null ? !this.#linksFast(slot) : facts.prev.kind !== 'value' || facts.prev.prev !== this.#expectedPrevString()) {
-        const described = facts === null ? (this.#prevOf(slot) ?? 'null') : facts.prev.kind === 'value' ? (facts.prev.prev ?? 'null') : facts.prev.described;
+      } else if (facts === null ? !this.#linksFast(row) : facts.prev.kind !== 'value' || facts.prev.prev !== this.#expectedPrevString()) {
+        const described = facts === null ? (this.#prevOf(row) ?? 'null') : facts.prev.kind === 'value' ? (facts.prev.prev ?? 'null') : facts.prev.described;
         bad = { line, reason: 'prev-hash-mismatch', detail: prevMismatchDetail(described, this.#expectedPrevString()) };
         break;
       }
       if (facts === null) {
-        this.#expectedPrevAt = slot.hashAt;
+        this.#expectedPrevAt = t.hashAt[row]!;
       } else {
         this.#expectedPrevAt = -1;
         this.#expectedPrev = facts.entryHash;
@@ -440,11 +483,11 @@ export class RangeChecker {
 
       // The signature, when there is one or one is required.
       let outcome: SignatureOutcome = 'unsigned';
-      const signed = facts === null ? slot.sigMemberAt !== -1 : facts.sig !== undefined;
+      const signed = facts === null ? t.sigMemberAt[row] !== -1 : facts.sig !== undefined;
       if (signed || this.#policy.requireSigned) {
-        const actor = facts === null ? this.#string(slot.actorAt, slot.actorEnd, (slot.escapes & ESCAPED_ACTOR) !== 0, true) : facts.actor;
-        const ts = facts === null ? this.#string(slot.tsAt, slot.tsEnd, (slot.escapes & ESCAPED_TS) !== 0, false) : facts.ts;
-        const sig = facts === null ? this.#sigOf(slot) : facts.sig;
+        const actor = facts === null ? this.#actorOf(row) : facts.actor;
+        const ts = facts === null ? this.#tsOf(row) : facts.ts;
+        const sig = facts === null ? this.#sigOf(row) : facts.sig;
         const decision = this.#policy.decide(actor, ts, sig);
         if (decision.kind === 'bad') {
           bad = { line, reason: decision.reason, detail: decision.detail };
@@ -454,10 +497,11 @@ export class RangeChecker {
         if (decision.kind === 'verify') {
           outcome = 'valid'; // until the batch's verdicts say otherwise
           pending.push({ line, actor });
-          items.push({ publicKey: decision.publicKey, signature: decision.signature, message: facts === null ? this.#signedBytes(slot) : facts.signedBytes() });
+          items.push({ publicKey: decision.publicKey, signature: decision.signature, message: facts === null ? this.#signedBytes(row) : facts.signedBytes() });
         }
       }
-      records.push({ line, slot: facts === null ? slot : null, facts, outcome });
+      recordRows.push(row);
+      recordOutcomes.push(OUTCOME_CODE[outcome]);
     }
 
     if (items.length > 0) {
@@ -469,7 +513,7 @@ export class RangeChecker {
       }
     }
 
-    this.#count(records, bad === null ? Number.POSITIVE_INFINITY : bad.line);
+    this.#count(recordRows, recordOutcomes, slowFacts, bad === null ? Number.POSITIVE_INFINITY : bad.line);
     // The next batch reuses the buffer: keep the hash to link to as a string.
     this.#expectedPrevString();
     if (bad !== null) {
@@ -483,73 +527,84 @@ export class RangeChecker {
   }
 
   /** Counts the entries before `badLine`; strings only for names (cached) and the batch's first and last ts and hash. */
-  #count(records: readonly EntryRecord[], badLine: number): void {
+  #count(rows: readonly number[], outcomes: readonly number[], slowFacts: ReadonlyMap<number, EntryFacts>, badLine: number): void {
     const tally = this.tally;
     const bytes = this.#bytes;
-    let last: EntryRecord | null = null;
-    let lastWithTs: EntryRecord | null = null;
-    for (const record of records) {
-      if (record.line >= badLine) break;
-      const { slot, facts } = record;
-      if (facts !== null) {
-        if (facts.ts !== undefined) lastWithTs = record;
-        if (tally.firstTs === null && facts.ts !== undefined) tally.firstTs = facts.ts;
-        tally.addEntry(facts.action, facts.actor, facts.ts === undefined ? undefined : dayOf(facts.ts), record.outcome);
-        if (this.#findHash !== undefined && this.foundLine === null && facts.entryHash === this.#findHash) this.foundLine = record.line;
-      } else if (slot !== null) {
-        const escapes = slot.escapes;
+    const t = this.#table;
+    let lastRow = -1;
+    let lastTsRow = -1;
+    for (let k = 0; k < rows.length; k++) {
+      const row = rows[k]!;
+      const line = this.#lineBase + row + 1;
+      if (line >= badLine) break;
+      const outcome = OUTCOMES[outcomes[k]!]!;
+      const facts = slowFacts.get(row);
+      if (facts !== undefined) {
+        if (facts.ts !== undefined) {
+          lastTsRow = row;
+          tally.firstTs ??= facts.ts;
+        }
+        tally.addEntry(facts.action, facts.actor, facts.ts === undefined ? undefined : dayOf(facts.ts), outcome);
+        if (this.#findHash !== undefined && this.foundLine === null && facts.entryHash === this.#findHash) this.foundLine = line;
+      } else {
+        const escapes = t.escapes[row]!;
+        const tsAt = t.tsAt[row]!;
         let day: string | undefined;
-        if (slot.tsAt !== -1) {
-          lastWithTs = record;
-          if (tally.firstTs === null) tally.firstTs = this.#string(slot.tsAt, slot.tsEnd, (escapes & ESCAPED_TS) !== 0, false) ?? null;
-          if ((escapes & ESCAPED_TS) === 0) {
-            if (slot.tsEnd - slot.tsAt - 2 >= DAY_LENGTH && isDayPrefix(bytes, slot.tsAt + 1)) day = this.#names.get(bytes, slot.tsAt + 1, slot.tsAt + 1 + DAY_LENGTH);
-          } else {
-            day = dayOf(decodeEscaped(bytes, slot.tsAt, slot.tsEnd));
-          }
+        if (tsAt !== -1) {
+          lastTsRow = row;
+          if (tally.firstTs === null) tally.firstTs = this.#tsOf(row) ?? null;
+          if ((escapes & ESCAPED_TS) !== 0) day = dayOf(decodeEscaped(bytes, tsAt, t.tsEnd[row]!));
+          else if (t.tsEnd[row]! - tsAt - 2 >= DAY_LENGTH && isDayPrefix(bytes, tsAt + 1)) day = this.#names.get(bytes, tsAt + 1, tsAt + 1 + DAY_LENGTH);
         }
         tally.addEntry(
-          this.#string(slot.actionAt, slot.actionEnd, (escapes & ESCAPED_ACTION) !== 0, true),
-          this.#string(slot.actorAt, slot.actorEnd, (escapes & ESCAPED_ACTOR) !== 0, true),
+          this.#string(t.actionAt[row]!, t.actionEnd[row]!, (escapes & ESCAPED_ACTION) !== 0, true),
+          this.#actorOf(row),
           day,
-          record.outcome,
+          outcome,
         );
-        if (this.#findHash !== undefined && this.foundLine === null && equalsAscii(bytes, slot.hashAt, slot.hashAt + HASH_HEX_DIGITS, this.#findHash)) {
-          this.foundLine = record.line;
+        const hashAt = t.hashAt[row]!;
+        if (this.#findHash !== undefined && this.foundLine === null && equalsAscii(bytes, hashAt, hashAt + HASH_HEX_DIGITS, this.#findHash)) {
+          this.foundLine = line;
         }
       }
-      last = record;
+      lastRow = row;
     }
-    if (last !== null) {
-      this.lastEntryLine = last.line;
-      tally.lastHash = last.facts !== null ? last.facts.entryHash : bytes.toString('latin1', last.slot!.hashAt, last.slot!.hashAt + HASH_HEX_DIGITS);
+    if (lastRow !== -1) {
+      this.lastEntryLine = this.#lineBase + lastRow + 1;
+      const facts = slowFacts.get(lastRow);
+      tally.lastHash = facts !== undefined ? facts.entryHash : bytes.toString('latin1', t.hashAt[lastRow]!, t.hashAt[lastRow]! + HASH_HEX_DIGITS);
     }
-    if (lastWithTs !== null) {
-      tally.lastTs = lastWithTs.facts !== null
-        ? lastWithTs.facts.ts!
-        : this.#string(lastWithTs.slot!.tsAt, lastWithTs.slot!.tsEnd, (lastWithTs.slot!.escapes & ESCAPED_TS) !== 0, false)!;
+    if (lastTsRow !== -1) {
+      tally.lastTs = slowFacts.get(lastTsRow)?.ts ?? this.#tsOf(lastTsRow)!;
     }
   }
 
-  #sigOf(slot: LineSlot): SigValue {
-    if (slot.sigMemberAt === -1) return undefined;
-    if (slot.sigValueAt === -1) return SIG_NOT_A_STRING;
-    return this.#string(slot.sigValueAt, slot.sigMemberEnd, (slot.escapes & ESCAPED_SIG) !== 0, false);
+  #sigOf(row: number): SigValue {
+    const t = this.#table;
+    if (t.sigMemberAt[row] === -1) return undefined;
+    if (t.sigValueAt[row] === -1) return SIG_NOT_A_STRING;
+    return this.#string(t.sigValueAt[row]!, t.sigMemberEnd[row]!, (t.escapes[row]! & ESCAPED_SIG) !== 0, false);
   }
 
   /** The bytes `sig` signs: the line without its entry_hash and sig members (it is canonical). */
-  #signedBytes(slot: LineSlot): Uint8Array {
-    const out = new Uint8Array(slot.end - slot.start);
-    const cuts = [{ memberStart: slot.hashMemberAt, memberEnd: slot.hashMemberEnd }, { memberStart: slot.sigMemberAt, memberEnd: slot.sigMemberEnd }];
-    return out.subarray(0, copyWithoutMembers(this.#bytes, slot.start, slot.end, cuts, out));
+  #signedBytes(row: number): Uint8Array {
+    const t = this.#table;
+    const start = t.start[row]!;
+    const end = t.end[row]!;
+    const out = new Uint8Array(end - start);
+    const cuts = [
+      { memberStart: t.hashMemberAt[row]!, memberEnd: t.hashMemberEnd[row]! },
+      { memberStart: t.sigMemberAt[row]!, memberEnd: t.sigMemberEnd[row]! },
+    ];
+    return out.subarray(0, copyWithoutMembers(this.#bytes, start, end, cuts, out));
   }
 
-  /** Phase 1: find each line's kind, scan the canonical ones and hash them all in one kernel call. */
-  #scanBatch(batch: LineBatch): LineSlot[] {
+  /** Phase 1: find each line's kind, scan the canonical ones and hash them all in one kernel call. Returns the row count. */
+  #scanBatch(batch: LineBatch): number {
     const { bytes, starts, ends } = batch;
     const count = starts.length;
     this.#ensureCapacity(count, ends[count - 1] ?? 0);
-    const slots: LineSlot[] = [];
+    const t = this.#table;
     const scanner = this.#scanner;
     const pack = this.#pack;
     const offsets = this.#offsets;
@@ -557,58 +612,58 @@ export class RangeChecker {
     const hashCut = [scanner.entryHash];
     let fastCount = 0;
     let packed = 0;
-    for (let i = 0; i < count; i++) {
-      const start = starts[i]!;
-      const end = ends[i]!;
-      const slot: LineSlot = {
-        line: ++this.lines, start, end, terminated: i < count - 1 || batch.lastTerminated, kind: LineKind.Slow, packIndex: -1,
-        hashAt: -1, prevAt: -1, prevEnd: -1, actionAt: -1, actionEnd: -1, actorAt: -1, actorEnd: -1, tsAt: -1, tsEnd: -1,
-        escapes: 0, sigMemberAt: -1, sigMemberEnd: -1, sigValueAt: -1, hashMemberAt: -1, hashMemberEnd: -1,
-      };
-      slots.push(slot);
+    for (let row = 0; row < count; row++) {
+      const start = starts[row]!;
+      const end = ends[row]!;
+      t.start[row] = start;
+      t.end[row] = end;
       if (isAsciiBlank(bytes, start, end)) {
-        slot.kind = LineKind.Blank;
+        t.kind[row] = LineKind.Blank;
         continue;
       }
-      if (!scanner.scan(bytes, start, end)) continue;
-      slot.kind = LineKind.Fast;
-      slot.packIndex = fastCount;
+      if (!scanner.scan(bytes, start, end)) {
+        t.kind[row] = LineKind.Slow;
+        continue;
+      }
+      t.kind[row] = LineKind.Fast;
+      t.packIndex[row] = fastCount;
       offsets[fastCount] = packed;
       packed += copyWithoutMembers(bytes, start, end, hashCut, pack.subarray(packed));
       claimedAt[fastCount] = scanner.entryHash.valueStart + 1;
       fastCount++;
-      this.#recordSpans(slot);
+      this.#recordSpans(row);
     }
+    this.lines += count;
     offsets[fastCount] = packed;
     this.#kernel.check(pack, offsets, fastCount, bytes, claimedAt, this.#matches);
-    return slots;
+    return count;
   }
 
-  #recordSpans(slot: LineSlot): void {
+  #recordSpans(row: number): void {
     const s = this.#scanner;
-    slot.hashAt = s.entryHash.valueStart + 1;
-    slot.hashMemberAt = s.entryHash.memberStart;
-    slot.hashMemberEnd = s.entryHash.memberEnd;
+    const t = this.#table;
+    t.hashAt[row] = s.entryHash.valueStart + 1;
+    t.hashMemberAt[row] = s.entryHash.memberStart;
+    t.hashMemberEnd[row] = s.entryHash.memberEnd;
     // prev_hash without its quotes; the others with them (decodeEscaped wants the quotes).
-    if (s.prevHash.isString) {
-      slot.prevAt = s.prevHash.valueStart + 1;
-      slot.prevEnd = s.prevHash.memberEnd - 1;
-    }
-    slot.actionAt = stringStart(s.action);
-    slot.actionEnd = s.action.memberEnd;
-    slot.actorAt = stringStart(s.actor);
-    slot.actorEnd = s.actor.memberEnd;
-    slot.tsAt = stringStart(s.ts);
-    slot.tsEnd = s.ts.memberEnd;
-    slot.sigMemberAt = s.sig.memberStart;
-    slot.sigMemberEnd = s.sig.memberEnd;
-    slot.sigValueAt = stringStart(s.sig);
+    t.prevAt[row] = s.prevHash.isString ? s.prevHash.valueStart + 1 : -1;
+    t.prevEnd[row] = s.prevHash.memberEnd - 1;
+    t.actionAt[row] = stringStart(s.action);
+    t.actionEnd[row] = s.action.memberEnd;
+    t.actorAt[row] = stringStart(s.actor);
+    t.actorEnd[row] = s.actor.memberEnd;
+    t.tsAt[row] = stringStart(s.ts);
+    t.tsEnd[row] = s.ts.memberEnd;
+    t.sigMemberAt[row] = s.sig.memberStart;
+    t.sigMemberEnd[row] = s.sig.memberEnd;
+    t.sigValueAt[row] = stringStart(s.sig);
     // `escaped` is only ever set on string values.
-    slot.escapes = (s.prevHash.escaped ? ESCAPED_PREV : 0) | (s.action.escaped ? ESCAPED_ACTION : 0) |
+    t.escapes[row] = (s.prevHash.escaped ? ESCAPED_PREV : 0) | (s.action.escaped ? ESCAPED_ACTION : 0) |
       (s.actor.escaped ? ESCAPED_ACTOR : 0) | (s.ts.escaped ? ESCAPED_TS : 0) | (s.sig.escaped ? ESCAPED_SIG : 0);
   }
 
   #ensureCapacity(lines: number, bytes: number): void {
+    this.#table.ensure(lines);
     if (this.#offsets.length < lines + 1) {
       this.#offsets = new Int32Array(lines * 2 + 1);
       this.#claimedAt = new Int32Array(lines * 2 + 1);
