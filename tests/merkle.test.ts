@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { closeEnginePool } from '../src/engine/index.js';
 import { scanLeaves } from '../src/transparency/leaf-reader.js';
-import { ledgerTreeHead, subtreeHashesOfFile } from '../src/transparency/ledger-tree.js';
+import { ledgerTreeHead, ledgerTreeState, subtreeHashesFromTiles, subtreeHashesOfFile } from '../src/transparency/ledger-tree.js';
+import { decodeTiles, encodeTiles } from '../src/transparency/tiles.js';
 import {
   CompactRange,
   consistencyProofRanges,
@@ -163,6 +164,39 @@ describe('a 1,000-entry ledger file', () => {
   });
 });
 
+describe('tree tiles (saved with checkpoints for fast proofs)', () => {
+  it('on 5,000 entries: every tile is the naive subtree hash; inclusion and consistency proofs from tiles equal the naive ones', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'blux-tiles-'));
+    try {
+      const ledger = path.join(dir, 'ledger.jsonl');
+      writeChainedLines(ledger, 5000);
+      const lines: Uint8Array[] = [];
+      scanLeaves(ledger, (batch) => lines.push(...batch.lines.map((l) => Uint8Array.from(l))));
+      const mth = naiveTree(hashLeaves(lines, fastSha256Many), fastSha256Many);
+      for (const size of [5000, 4096, 257, 256, 255, 1]) {
+        const state = await ledgerTreeState(ledger, { treeSize: size, jobs: 1, collectTiles: true });
+        const tiles = decodeTiles(encodeTiles(state.tiles!), size)!;
+        expect(tiles).not.toBeNull();
+        tiles.levels.forEach((row, l) => row.forEach((h, i) => expect(hex(h)).toBe(hex(mth(i * 2 ** (l + 8), (i + 1) * 2 ** (l + 8))))));
+        for (const leaf of [0, size - 1, Math.floor(size / 3), Math.floor(size / 2)]) {
+          const proof = subtreeHashesFromTiles(ledger, tiles, inclusionProofRanges(leaf, size), [leaf]);
+          expect(proof.hashes.map(hex), `leaf ${leaf} of ${size}`).toEqual(naivePath(leaf, 0, size, mth).map(hex));
+          expect(Buffer.from(proof.leaves.get(leaf)!).equals(Buffer.from(lines[leaf]!))).toBe(true);
+          expect(proof.blocksRead).toBeLessThanOrEqual(2);
+        }
+        if (size > 1) {
+          const old = Math.floor(size / 3) || 1;
+          const consistency = subtreeHashesFromTiles(ledger, tiles, consistencyProofRanges(old, size), []);
+          expect(verifyConsistency(old, size, consistency.hashes, mth(0, old), mth(0, size), sha256Many).ok).toBe(true);
+        }
+      }
+      expect(decodeTiles(encodeTiles((await ledgerTreeState(ledger, { jobs: 1, collectTiles: true })).tiles!), 4999)).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the worker pool path', () => {
   it('a 6 MiB ledger: the root on 2 workers equals the one-thread root, for the whole file and a prefix', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'blux-merkle-pool-'));
@@ -176,6 +210,10 @@ describe('the worker pool path', () => {
         expect(two.size).toBe(treeSize ?? 22_000);
         expect(hex(two.root)).toBe(hex(one.root));
       }
+      // The tiles gathered across workers (and their merges) equal the one-thread tiles.
+      const tilesOne = (await ledgerTreeState(ledger, { jobs: 1, collectTiles: true })).tiles!;
+      const tilesTwo = (await ledgerTreeState(ledger, { jobs: 2, collectTiles: true })).tiles!;
+      expect(Buffer.from(encodeTiles(tilesTwo)).equals(Buffer.from(encodeTiles(tilesOne)))).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
       await closeEnginePool();

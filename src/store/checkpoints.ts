@@ -16,6 +16,7 @@ import { decodeHex, encodeHex } from '../formats/base64.js';
 import { readFileForInput, decodeUtf8 } from '../io/read-document.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import type { LedgerTreeState } from '../transparency/ledger-tree.js';
+import { decodeTiles, encodeTiles, type TreeTiles } from '../transparency/tiles.js';
 import { withExclusiveLock } from './file-lock.js';
 import type { ConfigPaths } from './paths.js';
 
@@ -38,13 +39,32 @@ export function stateFileOf(checkpointPath: string): string {
   return checkpointPath.endsWith(CHECKPOINT_SUFFIX) ? checkpointPath.slice(0, -CHECKPOINT_SUFFIX.length) + STATE_SUFFIX : `${checkpointPath}${STATE_SUFFIX}`;
 }
 
-/** Writes the note and its tree state (state first: a note on disk always has its state). */
+const TILES_SUFFIX = '.tiles';
+
+export function tilesFileOf(checkpointPath: string): string {
+  return checkpointPath.endsWith(CHECKPOINT_SUFFIX) ? checkpointPath.slice(0, -CHECKPOINT_SUFFIX.length) + TILES_SUFFIX : `${checkpointPath}${TILES_SUFFIX}`;
+}
+
+/** Writes the note, its tree state and its tiles when it has them (note last: a note on disk always has its state). */
 export async function saveCheckpoint(dir: string, noteText: string, state: LedgerTreeState): Promise<string> {
   await fs.mkdir(dir, { recursive: true });
   const file = checkpointFile(dir, state.size);
   await writeFileAtomic(stateFileOf(file), serializeTreeState(state));
+  if (state.tiles !== undefined) await writeFileAtomic(tilesFileOf(file), encodeTiles(state.tiles));
   await writeFileAtomic(file, noteText);
   return file;
+}
+
+/** The tiles saved with a checkpoint of `size` leaves; null when there are none or they do not fit (the caller streams instead). */
+export async function readTiles(checkpointPath: string, size: number): Promise<TreeTiles | null> {
+  let bytes: Buffer;
+  try {
+    bytes = await fs.readFile(tilesFileOf(checkpointPath));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new BluxError('file-unreadable', `cannot read: ${(e as Error).message}`, { file: tilesFileOf(checkpointPath) });
+  }
+  return decodeTiles(bytes, size);
 }
 
 export async function readTextFile(file: string): Promise<string> {

@@ -19,11 +19,11 @@ import { parseLedgerObject } from '../formats/ledger-entry.js';
 import { manifestHashText, readManifest, type Manifest } from '../formats/manifest.js';
 import { readProofBundle, type ProofBundle, type ProofBundleSigner } from '../formats/proof-bundle.js';
 import type { TrustPolicy } from '../formats/trust-policy.js';
-import { readTextFile } from '../store/checkpoints.js';
+import { readTextFile, readTiles } from '../store/checkpoints.js';
 import { signedBytes } from '../verify/manifest.js';
 import { isVerdict, parseCheckpointNote, refused, verifyCheckpointNote, type TransparencyVerdict } from './checkpoints.js';
 import { scanLeaves } from './leaf-reader.js';
-import { engineSha256Many, subtreeHashesOfFile } from './ledger-tree.js';
+import { engineSha256Many, subtreeHashesFromTiles, subtreeHashesOfFile } from './ledger-tree.js';
 import { hashLeaves, inclusionProofRanges, verifyInclusion } from './merkle.js';
 
 export interface BuildBundleOptions extends EngineOptions {
@@ -74,7 +74,12 @@ export async function buildProofBundle(opts: BuildBundleOptions): Promise<ProofB
     throw new BluxError('invalid-argument',
       `no entry of the first ${checkpoint.size} ledger lines records this manifest (manifest_hash ${manifestHash}); sign it, then make a new checkpoint`, { file: opts.manifestFile });
   }
-  const scan = subtreeHashesOfFile(opts.ledger, inclusionProofRanges(leafIndex, checkpoint.size), { ...opts, wantLeaves: [leafIndex] });
+  // The checkpoint's tiles make the proof a few block reads; without them, one pass over the prefix.
+  const ranges = inclusionProofRanges(leafIndex, checkpoint.size);
+  const tiles = await readTiles(opts.checkpointFile, checkpoint.size);
+  const scan = tiles !== null
+    ? subtreeHashesFromTiles(opts.ledger, tiles, ranges, [leafIndex], opts)
+    : subtreeHashesOfFile(opts.ledger, ranges, { ...opts, wantLeaves: [leafIndex] });
   const leaf = scan.leaves.get(leafIndex)!;
   const sha256Many = engineSha256Many(opts);
   const check = verifyInclusion(leafIndex, checkpoint.size, hashLeaves([leaf], sha256Many)[0]!, scan.hashes, checkpoint.rootHash, sha256Many);

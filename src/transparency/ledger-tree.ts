@@ -12,6 +12,7 @@ import { defaultJobs, getEnginePool } from '../engine/pool.js';
 import { resolveBackendName } from '../engine/backend-name.js';
 import { fileSize, scanLeaves } from './leaf-reader.js';
 import { CompactRange, hashLeaves, type CompactRangeState, type LeafRange, type Sha256Many } from './merkle.js';
+import { assembleTiles, BLOCK_LEAVES, collectBlockOffsets, collectTileNodes, emptyTileParts, subtreeHashFromTiles, type BlockReader, type TileParts, type TreeTiles } from './tiles.js';
 import { compactRangeOfBytes, type ByteRangeTree, type MerkleCountTask, type MerkleRangeTask } from './worker-tasks.js';
 
 export interface LedgerTreeOptions extends EngineOptions {
@@ -19,6 +20,8 @@ export interface LedgerTreeOptions extends EngineOptions {
   treeSize?: number;
   /** Threads; 1 hashes in this thread. `os.availableParallelism()` unless given. */
   jobs?: number;
+  /** Also gather the tree tiles (tiles.ts), for fast proofs later. */
+  collectTiles?: boolean;
 }
 
 export interface LedgerTreeHead {
@@ -28,6 +31,8 @@ export interface LedgerTreeHead {
   range: CompactRangeState;
   /** Byte offset just past the last leaf's "\n" (where leaf `size` starts). */
   endOffset: number;
+  /** With `collectTiles`. */
+  tiles?: TileParts;
 }
 
 export function engineSha256Many(opts: EngineOptions = {}): Sha256Many {
@@ -82,10 +87,10 @@ export async function ledgerTreeHead(file: string, opts: LedgerTreeOptions = {})
   const size = fileSize(file);
   const wanted = opts.treeSize ?? Number.POSITIVE_INFINITY;
   if (jobs <= 1 || size < MIN_PARALLEL_BYTES) {
-    const { state, endOffset } = compactRangeOfBytes({ file, start: 0, end: size, beginLeaf: 0, maxLeaves: wanted, backend });
+    const { state, endOffset, tiles } = compactRangeOfBytes({ file, start: 0, end: size, beginLeaf: 0, maxLeaves: wanted, backend, collectTiles: opts.collectTiles === true });
     if (opts.treeSize !== undefined) checkTreeSize(opts.treeSize, state.end, file);
     const range = CompactRange.fromState(state, sha256Many);
-    return { size: range.end, root: range.root(), range: state, endOffset };
+    return { size: range.end, root: range.root(), range: state, endOffset, ...(tiles !== undefined ? { tiles } : {}) };
   }
   // Two passes over the slices: line counts (cheap) give each slice its first leaf index, then the hashing.
   const pool = getEnginePool(jobs);
@@ -95,14 +100,20 @@ export async function ledgerTreeHead(file: string, opts: LedgerTreeOptions = {})
   let beginLeaf = 0;
   slices.forEach((slice, i) => {
     const take = Math.min(counts[i]!, wanted - beginLeaf);
-    if (take > 0) tasks.push({ file, ...slice, beginLeaf, maxLeaves: take, backend });
+    if (take > 0) tasks.push({ file, ...slice, beginLeaf, maxLeaves: take, backend, collectTiles: opts.collectTiles === true });
     beginLeaf += Math.max(take, 0);
   });
   if (opts.treeSize !== undefined) checkTreeSize(opts.treeSize, beginLeaf, file);
   const parts = (await Promise.all(tasks.map((t) => pool.run(t, { name: 'merkleRange' })))) as ByteRangeTree[];
   const range = new CompactRange(0, sha256Many);
+  const tiles = opts.collectTiles === true ? emptyTileParts() : undefined;
+  if (tiles !== undefined) {
+    // Subtrees spanning two slices are made by the merges here.
+    range.onNode = collectTileNodes(tiles);
+    for (const part of parts) tiles.nodes.push(...part.tiles!.nodes), tiles.blockOffsets.push(...part.tiles!.blockOffsets);
+  }
   for (const part of parts) range.merge(part.state);
-  return { size: range.end, root: range.root(), range: range.state(), endOffset: parts[parts.length - 1]?.endOffset ?? 0 };
+  return { size: range.end, root: range.root(), range: range.state(), endOffset: parts[parts.length - 1]?.endOffset ?? 0, ...(tiles !== undefined ? { tiles } : {}) };
 }
 
 export interface SubtreeScan {
@@ -195,6 +206,8 @@ export interface LedgerTreeState {
   lastLeafOffset: number;
   /** Byte offset just past leaf size - 1. */
   endOffset: number;
+  /** With `collectTiles`. */
+  tiles?: TreeTiles;
 }
 
 export async function ledgerTreeState(file: string, opts: LedgerTreeOptions = {}): Promise<LedgerTreeState> {
@@ -205,8 +218,16 @@ export async function ledgerTreeState(file: string, opts: LedgerTreeOptions = {}
   const last = readLeafAt(file, before.endOffset);
   if (last === null) throw new BluxError('invalid-argument', `the ledger has fewer than ${size} complete lines`, { file });
   const range = CompactRange.fromState(before.range, sha256Many);
+  const parts = before.tiles;
+  if (parts !== undefined) {
+    range.onNode = collectTileNodes(parts);
+    collectBlockOffsets(parts, size - 1, [before.endOffset]);
+  }
   range.appendLeafHashes(hashLeaves([last], sha256Many));
-  return { size, root: range.root(), before: before.range, lastLeafOffset: before.endOffset, endOffset: before.endOffset + last.length + 1 };
+  return {
+    size, root: range.root(), before: before.range, lastLeafOffset: before.endOffset, endOffset: before.endOffset + last.length + 1,
+    ...(parts !== undefined ? { tiles: assembleTiles(size, parts) } : {}),
+  };
 }
 
 /** The complete line starting at `offset` (a copy), or null when there is none. */
@@ -216,4 +237,50 @@ export function readLeafAt(file: string, offset: number): Uint8Array | null {
     line = Uint8Array.from(batch.lines[0]!);
   }, { start: offset, maxLeaves: 1, chunkBytes: 64 * 1024 });
   return line;
+}
+
+export interface TiledProof {
+  hashes: Uint8Array[];
+  /** Copies of the leaves asked for. */
+  leaves: Map<number, Uint8Array>;
+  /** Blocks of at most 256 lines read from the ledger. */
+  blocksRead: number;
+}
+
+/**
+ * The hashes of the given proof ranges from saved tiles: each range is a
+ * tile lookup or is hashed from the one block it lies in, so the ledger is
+ * read a block at a time (at most a few blocks per proof).
+ */
+export function subtreeHashesFromTiles(file: string, tiles: TreeTiles, ranges: readonly LeafRange[], wantLeaves: readonly number[], opts: EngineOptions = {}): TiledProof {
+  const sha256Many = engineSha256Many(opts);
+  const blockLines = new Map<number, Uint8Array[]>();
+  const linesOf = (block: number, offset: number, count: number): Uint8Array[] => {
+    let lines = blockLines.get(block);
+    if (lines === undefined) {
+      const read: Uint8Array[] = [];
+      scanLeaves(file, (batch) => read.push(...batch.lines.map((l) => Uint8Array.from(l))), { start: offset, maxLeaves: count, chunkBytes: 256 * 1024 });
+      if (read.length !== count) throw new BluxError('ledger-corrupt', `block ${block} of the saved tiles has ${read.length} lines, expected ${count}: the ledger changed since the checkpoint`, { file });
+      lines = read;
+      blockLines.set(block, lines);
+    }
+    return lines;
+  };
+  const leafHashCache = new Map<number, Uint8Array[]>();
+  const readBlock: BlockReader = (block, offset, count) => {
+    let hashes = leafHashCache.get(block);
+    if (hashes === undefined) {
+      hashes = hashLeaves(linesOf(block, offset, count), sha256Many);
+      leafHashCache.set(block, hashes);
+    }
+    return hashes;
+  };
+  const hashes = ranges.map((r) => subtreeHashFromTiles(tiles, r.begin, r.end, readBlock, sha256Many));
+  const leaves = new Map<number, Uint8Array>();
+  for (const index of wantLeaves) {
+    const block = Math.floor(index / BLOCK_LEAVES);
+    const lines = linesOf(block, tiles.blockOffsets[block]!, Math.min(BLOCK_LEAVES, tiles.size - block * BLOCK_LEAVES));
+    leaves.set(index, lines[index - block * BLOCK_LEAVES]!);
+  }
+  return { hashes, leaves, blocksRead: blockLines.size };
 }

@@ -50,7 +50,7 @@ export const CHECKPOINT_ACTION = 'checkpoint';
  * recording entry itself becomes leaf `size`.
  */
 export async function createCheckpoint(opts: CreateCheckpointOptions): Promise<CreatedCheckpoint> {
-  const state = await ledgerTreeState(opts.ledger, opts);
+  const state = await ledgerTreeState(opts.ledger, { ...opts, collectTiles: true });
   const note = signCheckpoint({ origin: opts.origin, size: state.size, rootHash: state.root, extensions: [] }, opts.signer);
   const file = await saveCheckpoint(opts.dir, note, state);
   const rootHash = encodeBase64(state.root);

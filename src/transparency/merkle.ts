@@ -99,6 +99,9 @@ export class CompactRange {
   private readonly nodes: TreeNode[];
   private readonly sha256Many: Sha256Many;
 
+  /** Called with every interior node the range computes (tree tiles collect the high ones). */
+  onNode: ((node: TreeNode) => void) | undefined;
+
   constructor(begin: number, sha256Many: Sha256Many, state?: CompactRangeState) {
     checkSize('range begin', begin);
     this.begin = begin;
@@ -160,7 +163,10 @@ export class CompactRange {
     if (pairCount > 0) {
       const inputs: Uint8Array[] = new Array(pairCount);
       for (let p = 0; p < pairCount; p++) inputs[p] = nodeInput(run[from + 2 * p]!, run[from + 2 * p + 1]!);
-      this.appendLevel(level + 1, (start + from) / 2, this.sha256Many(inputs));
+      const parents = this.sha256Many(inputs);
+      const firstParent = (start + from) / 2;
+      if (this.onNode !== undefined) parents.forEach((hash, p) => this.onNode!({ level: level + 1, index: firstParent + p, hash }));
+      this.appendLevel(level + 1, firstParent, parents);
     }
     const leftover = run.length - from - 2 * pairCount;
     if (leftover === 1) this.nodes.push({ level, index: start + run.length - 1, hash: run[run.length - 1]! });
@@ -175,6 +181,7 @@ export class CompactRange {
       if (!isRightChildOfLast) break;
       this.nodes.pop();
       current = { level: current.level + 1, index: (current.index - 1) / 2, hash: hashChildren(last.hash, current.hash, this.sha256Many) };
+      this.onNode?.(current);
     }
     this.nodes.push(current);
   }

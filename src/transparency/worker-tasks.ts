@@ -8,6 +8,7 @@ import { getBackend } from '../engine/index.js';
 import type { BackendName } from '../engine/types.js';
 import { scanLeaves } from './leaf-reader.js';
 import { CompactRange, hashLeaves, type CompactRangeState } from './merkle.js';
+import { collectBlockOffsets, collectTileNodes, emptyTileParts, type TileParts } from './tiles.js';
 
 export interface MerkleCountTask {
   file: string;
@@ -26,10 +27,13 @@ export interface MerkleRangeTask extends MerkleCountTask {
   /** Lines of the range to take (the tree may end inside the range). */
   maxLeaves: number;
   backend: BackendName;
+  /** Also gather the tree tiles of the range (tiles.ts). */
+  collectTiles?: boolean;
 }
 
 export interface ByteRangeTree {
   state: CompactRangeState;
+  tiles?: TileParts;
   /** Byte offset just past the "\n" of the last leaf taken. */
   endOffset: number;
 }
@@ -39,16 +43,19 @@ export function compactRangeOfBytes(task: MerkleRangeTask): ByteRangeTree {
   const backend = getBackend(task.backend);
   const sha256Many = (items: readonly Uint8Array[]): Uint8Array[] => backend.sha256Many(items);
   const range = new CompactRange(task.beginLeaf, sha256Many);
+  const tiles = task.collectTiles === true ? emptyTileParts() : undefined;
+  if (tiles !== undefined) range.onNode = collectTileNodes(tiles);
   let endOffset = task.start;
   scanLeaves(
     task.file,
     (batch) => {
+      if (tiles !== undefined) collectBlockOffsets(tiles, range.end, batch.offsets);
       range.appendLeafHashes(hashLeaves(batch.lines, sha256Many));
       endOffset = batch.offsets[batch.offsets.length - 1]! + batch.lines[batch.lines.length - 1]!.length + 1;
     },
     { start: task.start, end: task.end, maxLeaves: task.maxLeaves },
   );
-  return { state: range.state(), endOffset };
+  return { state: range.state(), endOffset, ...(tiles !== undefined ? { tiles } : {}) };
 }
 
 /** Worker task: compactRangeOfBytes (its hashes are small and cloned). */
