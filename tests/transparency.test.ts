@@ -227,6 +227,10 @@ describe('witnesses', () => {
   it('prove-consistency output verifies, and fails against another root', async () => {
     const proof = await proveConsistency(ledger, 700, 1400);
     expect(checkConsistencyProof(proof).status).toBe('valid');
+    // From the tiles of a checkpoint of the new size: the same proof.
+    const { ledgerTreeState } = await import('../src/transparency/ledger-tree.js');
+    const { tiles } = await ledgerTreeState(ledger, { treeSize: 1400, jobs: 1, collectTiles: true });
+    expect(await proveConsistency(ledger, 700, 1400, { tiles: tiles! })).toEqual(proof);
     const other = await proveConsistency(ledger, 701, 1400);
     expect(checkConsistencyProof({ ...proof, oldRoot: other.oldRoot })).toMatchObject({ status: 'invalid', reason: 'consistency-proof-invalid' });
   });

@@ -14,7 +14,8 @@ import { readTextFile, readTreeState, saveCheckpoint, stateFileOf } from '../sto
 import type { TrustPolicy } from '../formats/trust-policy.js';
 import { isVerdict, parseCheckpointNote, refused, signCheckpoint, verifyCheckpointNote, type NoteSigner, type TransparencyVerdict } from './checkpoints.js';
 import { scanLeaves } from './leaf-reader.js';
-import { countLedgerLeaves, engineSha256Many, ledgerTreeState, readLeafAt, subtreeHashesOfFile, type LedgerTreeOptions } from './ledger-tree.js';
+import { countLedgerLeaves, engineSha256Many, ledgerTreeState, readLeafAt, subtreeHashesFromTiles, subtreeHashesOfFile, type LedgerTreeOptions } from './ledger-tree.js';
+import type { TreeTiles } from './tiles.js';
 import { CompactRange, consistencyProofRanges, hashLeaves, verifyConsistency, type Sha256Many, type TreeNode } from './merkle.js';
 
 export interface LogSigner extends NoteSigner {
@@ -106,14 +107,21 @@ export function readConsistencyProofDocument(value: unknown, file: string): Cons
   };
 }
 
-/** The consistency proof from `oldSize` to `newSize` (all complete lines unless given), with both roots: one pass over the ledger. */
-export async function proveConsistency(ledger: string, oldSize: number, newSize?: number, opts: LedgerTreeOptions = {}): Promise<ConsistencyProof> {
+export interface ProveConsistencyOptions extends LedgerTreeOptions {
+  /** Tiles of a checkpoint of exactly the new size: the proof then reads a few blocks, not the prefix. */
+  tiles?: TreeTiles | null;
+}
+
+/** The consistency proof from `oldSize` to `newSize` (all complete lines unless given), with both roots: one pass over the ledger, or tile lookups. */
+export async function proveConsistency(ledger: string, oldSize: number, newSize?: number, opts: ProveConsistencyOptions = {}): Promise<ConsistencyProof> {
   const size = newSize ?? (await countLedgerLeaves(ledger, opts));
   if (oldSize < 1 || oldSize > size) {
     throw new BluxError('invalid-argument', `a consistency proof needs 1 <= old size <= new size; got ${oldSize} and ${size}`, { file: ledger });
   }
-  const ranges = consistencyProofRanges(oldSize, size);
-  const scan = subtreeHashesOfFile(ledger, [{ begin: 0, end: oldSize }, { begin: 0, end: size }, ...ranges], opts);
+  const ranges = [{ begin: 0, end: oldSize }, { begin: 0, end: size }, ...consistencyProofRanges(oldSize, size)];
+  const scan = opts.tiles !== undefined && opts.tiles !== null && opts.tiles.size === size
+    ? subtreeHashesFromTiles(ledger, opts.tiles, ranges, [], opts)
+    : subtreeHashesOfFile(ledger, ranges, opts);
   const [oldRoot, newRoot, ...proof] = scan.hashes as [Uint8Array, Uint8Array, ...Uint8Array[]];
   return { oldSize, newSize: size, oldRoot, newRoot, proof };
 }

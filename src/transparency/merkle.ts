@@ -28,16 +28,39 @@ export const NODE_HASH_PREFIX = 0x01;
 /** The batch SHA-256 the tree uses (the engine's `sha256Many`). */
 export type Sha256Many = (items: readonly Uint8Array[]) => Uint8Array[];
 
-/** SHA-256(0x00 || leaf) for each leaf, in one batch. */
+/**
+ * SHA-256(0x00 || leaf) for each leaf, in one batch. The prefixed inputs are
+ * views into one buffer per batch: one allocation, not one per leaf.
+ */
 export function hashLeaves(leaves: readonly Uint8Array[], sha256Many: Sha256Many): Uint8Array[] {
-  return sha256Many(leaves.map((leaf) => prefixed(LEAF_HASH_PREFIX, leaf)));
+  let total = 0;
+  for (const leaf of leaves) total += 1 + leaf.length;
+  const packed = new Uint8Array(total);
+  const inputs: Uint8Array[] = new Array(leaves.length);
+  let at = 0;
+  leaves.forEach((leaf, i) => {
+    packed[at] = LEAF_HASH_PREFIX;
+    packed.set(leaf, at + 1);
+    inputs[i] = packed.subarray(at, at + 1 + leaf.length);
+    at += 1 + leaf.length;
+  });
+  return sha256Many(inputs);
 }
 
-function prefixed(prefix: number, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(1 + data.length);
-  out[0] = prefix;
-  out.set(data, 1);
-  return out;
+const NODE_INPUT_BYTES = 1 + 2 * HASH_SIZE;
+
+/** The node inputs of consecutive pairs run[from + 2p], run[from + 2p + 1], as views into one buffer. */
+function pairInputs(run: readonly Uint8Array[], from: number, pairCount: number): Uint8Array[] {
+  const packed = new Uint8Array(pairCount * NODE_INPUT_BYTES);
+  const inputs: Uint8Array[] = new Array(pairCount);
+  for (let p = 0; p < pairCount; p++) {
+    const at = p * NODE_INPUT_BYTES;
+    packed[at] = NODE_HASH_PREFIX;
+    packed.set(run[from + 2 * p]!, at + 1);
+    packed.set(run[from + 2 * p + 1]!, at + 1 + HASH_SIZE);
+    inputs[p] = packed.subarray(at, at + NODE_INPUT_BYTES);
+  }
+  return inputs;
 }
 
 /** The 65 bytes 0x01 || left || right whose SHA-256 is a node hash. */
@@ -161,9 +184,7 @@ export class CompactRange {
     }
     const pairCount = Math.floor((run.length - from) / 2);
     if (pairCount > 0) {
-      const inputs: Uint8Array[] = new Array(pairCount);
-      for (let p = 0; p < pairCount; p++) inputs[p] = nodeInput(run[from + 2 * p]!, run[from + 2 * p + 1]!);
-      const parents = this.sha256Many(inputs);
+      const parents = this.sha256Many(pairInputs(run, from, pairCount));
       const firstParent = (start + from) / 2;
       if (this.onNode !== undefined) parents.forEach((hash, p) => this.onNode!({ level: level + 1, index: firstParent + p, hash }));
       this.appendLevel(level + 1, firstParent, parents);

@@ -105,7 +105,7 @@ export function decodeTiles(bytes: Uint8Array, expectedSize: number): TreeTiles 
   const levels: Uint8Array[][] = [];
   for (let level = TILE_LEVEL; 2 ** level <= size; level++) {
     const row: Uint8Array[] = [];
-    for (let i = 0; i < Math.floor(size / 2 ** level); i++, at += HASH) row.push(bytes.slice(at, at + HASH));
+    for (let i = 0; i < Math.floor(size / 2 ** level); i++, at += HASH) row.push(bytes.subarray(at, at + HASH));
     levels.push(row);
   }
   return at === bytes.length ? { size, blockOffsets, levels } : null;

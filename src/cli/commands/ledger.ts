@@ -152,7 +152,10 @@ export function registerLedgerCommands(program: Command, run: Run): void {
       const ctx = contextFrom(cmd);
       const { proveConsistency, consistencyProofDocument } = await import('../../transparency/log.js');
       const [oldSize, newSize] = cmd.processedArgs as [number, number | undefined];
-      const proof = await proveConsistency(ledgerOf(cmd), oldSize, newSize, { backend: ctx.backend });
+      // A saved checkpoint of the new size has tiles: the proof is then a few block reads.
+      const { checkpointFile, checkpointsDir, readTiles } = await import('../../store/checkpoints.js');
+      const tiles = newSize === undefined ? null : await readTiles(checkpointFile(checkpointsDir(ctx.paths), newSize), newSize);
+      const proof = await proveConsistency(ledgerOf(cmd), oldSize, newSize, { backend: ctx.backend, tiles });
       const doc = consistencyProofDocument(proof);
       if (flags.output !== undefined) {
         const { writeFileAtomic } = await import('../../io/atomic-write.js');
