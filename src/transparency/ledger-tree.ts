@@ -4,8 +4,7 @@
  * pool), and the subtree hashes a proof is made of (one pass over the leaves
  * the tree covers, never the whole file in memory).
  */
-import { closeSync, openSync, readSync } from 'node:fs';
-
+import { splitFileIntoLineRanges } from '../audit/ranges.js';
 import { BluxError } from '../errors.js';
 import { getBackend, type EngineOptions } from '../engine/index.js';
 import { defaultJobs, getEnginePool } from '../engine/pool.js';
@@ -43,36 +42,6 @@ export function engineSha256Many(opts: EngineOptions = {}): Sha256Many {
 /** Below this, splitting a ledger over threads costs more than it saves. */
 const MIN_PARALLEL_BYTES = 4 * 1024 * 1024;
 
-/** Offset just after the first "\n" at or after `from` (or `limit`). */
-function nextLineStart(fd: number, from: number, limit: number): number {
-  const probe = Buffer.allocUnsafe(64 * 1024);
-  for (let at = from; at < limit; ) {
-    const read = readSync(fd, probe, 0, Math.min(probe.length, limit - at), at);
-    if (read === 0) return limit;
-    const newline = probe.subarray(0, read).indexOf(0x0a);
-    if (newline !== -1) return at + newline + 1;
-    at += read;
-  }
-  return limit;
-}
-
-/** About `parts` line-aligned byte ranges of [0, size), in order. */
-function lineAlignedRanges(file: string, size: number, parts: number): { start: number; end: number }[] {
-  const fd = openSync(file, 'r');
-  try {
-    const ranges: { start: number; end: number }[] = [];
-    let start = 0;
-    for (let part = 1; part <= parts && start < size; part++) {
-      const end = part === parts ? size : nextLineStart(fd, Math.max(Math.floor((size * part) / parts) - 1, start), size);
-      if (end > start) ranges.push({ start, end });
-      start = end;
-    }
-    return ranges;
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function checkTreeSize(treeSize: number, available: number, file: string): void {
   if (treeSize > available) {
     throw new BluxError('invalid-argument', `the ledger has ${available} complete lines, fewer than the tree size ${treeSize}`, { file });
@@ -94,7 +63,7 @@ export async function ledgerTreeHead(file: string, opts: LedgerTreeOptions = {})
   }
   // Two passes over the slices: line counts (cheap) give each slice its first leaf index, then the hashing.
   const pool = getEnginePool(jobs);
-  const slices = lineAlignedRanges(file, size, jobs * 2);
+  const slices = splitFileIntoLineRanges(file, size, jobs * 2);
   const counts = (await Promise.all(slices.map((s) => pool.run({ file, ...s } satisfies MerkleCountTask, { name: 'merkleCountLines' })))) as number[];
   const tasks: MerkleRangeTask[] = [];
   let beginLeaf = 0;
@@ -184,7 +153,7 @@ export async function countLedgerLeaves(file: string, opts: LedgerTreeOptions = 
   const size = fileSize(file);
   if (jobs <= 1 || size < MIN_PARALLEL_BYTES) return scanLeaves(file, () => {}, { end: size }).leaves;
   const pool = getEnginePool(jobs);
-  const slices = lineAlignedRanges(file, size, jobs);
+  const slices = splitFileIntoLineRanges(file, size, jobs);
   const counts = (await Promise.all(slices.map((s) => pool.run({ file, ...s } satisfies MerkleCountTask, { name: 'merkleCountLines' })))) as number[];
   return counts.reduce((a, b) => a + b, 0);
 }
