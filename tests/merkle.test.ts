@@ -2,7 +2,7 @@
 // compact ranges (appended in random batches, merged at random cuts), inclusion and consistency
 // proofs, and the streaming tree of a ledger file on one thread and on the worker pool.
 import { hash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -209,6 +209,14 @@ describe('the worker pool path', () => {
         const two = await ledgerTreeHead(ledger, { ...opts, jobs: 2 });
         expect(two.size).toBe(treeSize ?? 22_000);
         expect(hex(two.root)).toBe(hex(one.root));
+      }
+      // Progress: byte counts that grow to the whole file, on 2 workers and on one thread.
+      for (const jobs of [1, 2]) {
+        const seen: number[] = [];
+        await ledgerTreeHead(ledger, { jobs, onProgress: (bytes) => seen.push(bytes) });
+        expect(seen.length, `jobs ${jobs}`).toBeGreaterThan(0);
+        expect(seen.at(-1)).toBe(statSync(ledger).size);
+        expect([...seen].sort((a, b) => a - b)).toEqual(seen);
       }
       // The tiles gathered across workers (and their merges) equal the one-thread tiles.
       const tilesOne = (await ledgerTreeState(ledger, { jobs: 1, collectTiles: true })).tiles!;

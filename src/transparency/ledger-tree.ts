@@ -21,6 +21,21 @@ export interface LedgerTreeOptions extends EngineOptions {
   jobs?: number;
   /** Also gather the tree tiles (tiles.ts), for fast proofs later. */
   collectTiles?: boolean;
+  /** Called now and then with the bytes hashed so far (for a progress bar). */
+  onProgress?: (bytesDone: number) => void;
+}
+
+/** How often the main thread reads the workers' shared byte counter. */
+const PROGRESS_INTERVAL_MS = 200;
+
+/** A counter the hashing threads add to, reported to `onProgress` until stopped. */
+function progressCounter(onProgress: ((bytesDone: number) => void) | undefined): { cells: BigInt64Array | undefined; stop: () => void } {
+  if (onProgress === undefined) return { cells: undefined, stop: () => {} };
+  const cells = new BigInt64Array(new SharedArrayBuffer(BigInt64Array.BYTES_PER_ELEMENT));
+  const report = (): void => onProgress(Number(Atomics.load(cells, 0)));
+  const timer = setInterval(report, PROGRESS_INTERVAL_MS);
+  timer.unref();
+  return { cells, stop: () => { clearInterval(timer); report(); } };
 }
 
 export interface LedgerTreeHead {
@@ -56,7 +71,12 @@ export async function ledgerTreeHead(file: string, opts: LedgerTreeOptions = {})
   const size = fileSize(file);
   const wanted = opts.treeSize ?? Number.POSITIVE_INFINITY;
   if (jobs <= 1 || size < MIN_PARALLEL_BYTES) {
-    const { state, endOffset, tiles } = compactRangeOfBytes({ file, start: 0, end: size, beginLeaf: 0, maxLeaves: wanted, backend, collectTiles: opts.collectTiles === true });
+    // In this thread the interval never fires while hashing: report per read instead.
+    const progress = opts.onProgress === undefined ? undefined : new BigInt64Array(1);
+    const { state, endOffset, tiles } = compactRangeOfBytes({
+      file, start: 0, end: size, beginLeaf: 0, maxLeaves: wanted, backend, collectTiles: opts.collectTiles === true,
+      ...(progress !== undefined ? { progress, onBatch: () => opts.onProgress!(Number(progress[0])) } : {}),
+    });
     if (opts.treeSize !== undefined) checkTreeSize(opts.treeSize, state.end, file);
     const range = CompactRange.fromState(state, sha256Many);
     return { size: range.end, root: range.root(), range: state, endOffset, ...(tiles !== undefined ? { tiles } : {}) };
@@ -73,7 +93,13 @@ export async function ledgerTreeHead(file: string, opts: LedgerTreeOptions = {})
     beginLeaf += Math.max(take, 0);
   });
   if (opts.treeSize !== undefined) checkTreeSize(opts.treeSize, beginLeaf, file);
-  const parts = (await Promise.all(tasks.map((t) => pool.run(t, { name: 'merkleRange' })))) as ByteRangeTree[];
+  const counter = progressCounter(opts.onProgress);
+  let parts: ByteRangeTree[];
+  try {
+    parts = (await Promise.all(tasks.map((t) => pool.run(counter.cells === undefined ? t : { ...t, progress: counter.cells }, { name: 'merkleRange' })))) as ByteRangeTree[];
+  } finally {
+    counter.stop();
+  }
   const range = new CompactRange(0, sha256Many);
   const tiles = opts.collectTiles === true ? emptyTileParts() : undefined;
   if (tiles !== undefined) {

@@ -29,6 +29,10 @@ export interface MerkleRangeTask extends MerkleCountTask {
   backend: BackendName;
   /** Also gather the tree tiles of the range (tiles.ts). */
   collectTiles?: boolean;
+  /** Bytes hashed so far, shared with the main thread (cell 0, added to per read) for a progress bar. */
+  progress?: BigInt64Array;
+  /** In-thread only: called after each read (functions do not cross to a worker). */
+  onBatch?: () => void;
 }
 
 export interface ByteRangeTree {
@@ -51,7 +55,10 @@ export function compactRangeOfBytes(task: MerkleRangeTask): ByteRangeTree {
     (batch) => {
       if (tiles !== undefined) collectBlockOffsets(tiles, range.end, batch.offsets);
       range.appendLeafHashes(hashLeaves(batch.lines, sha256Many));
-      endOffset = batch.offsets[batch.offsets.length - 1]! + batch.lines[batch.lines.length - 1]!.length + 1;
+      const batchEnd = batch.offsets[batch.offsets.length - 1]! + batch.lines[batch.lines.length - 1]!.length + 1;
+      if (task.progress !== undefined) Atomics.add(task.progress, 0, BigInt(batchEnd - endOffset));
+      endOffset = batchEnd;
+      task.onBatch?.();
     },
     { start: task.start, end: task.end, maxLeaves: task.maxLeaves },
   );

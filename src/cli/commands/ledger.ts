@@ -46,12 +46,20 @@ export function registerLedgerCommands(program: Command, run: Run): void {
       const { loadSigner } = await import('../../store/keystore.js');
       const { checkpointsDir } = await import('../../store/checkpoints.js');
       const { createCheckpoint } = await import('../../transparency/log.js');
+      const { hashProgress } = await import('../progress.js');
       const signer = await loadSigner(ctx.paths.keysDir, flags.key, passphraseGetter(flags.passphraseFile, flags.key));
       const started = performance.now();
-      const created = await createCheckpoint({
-        ledger: ledgerOf(cmd), dir: checkpointsDir(ctx.paths), origin: flags.origin ?? defaultOrigin(flags.key), signer,
-        record: flags.record, backend: ctx.backend, ...(flags.jobs !== undefined ? { jobs: flags.jobs } : {}),
-      });
+      const progress = hashProgress(ledgerOf(cmd), flags.json === true);
+      let created;
+      try {
+        created = await createCheckpoint({
+          ledger: ledgerOf(cmd), dir: checkpointsDir(ctx.paths), origin: flags.origin ?? defaultOrigin(flags.key), signer,
+          record: flags.record, backend: ctx.backend, ...(flags.jobs !== undefined ? { jobs: flags.jobs } : {}),
+          ...(progress !== null ? { onProgress: progress.update } : {}),
+        });
+      } finally {
+        progress?.stop();
+      }
       const seconds = (performance.now() - started) / 1000;
       if (flags.json === true) {
         printJson({ status: 'ok', file: created.file, origin: created.origin, tree_size: created.size, root_hash: created.rootHash, recorded: created.entry !== null, seconds: Number(seconds.toFixed(3)) });
