@@ -38,6 +38,7 @@ describe('verify offline, through the CLI', () => {
     const checkpoint = await newestCheckpoint();
 
     const logKey = (await ok('ledger', 'log-key', '--key', 'log')).stdout.trim();
+    expect((await ok('ledger', 'log-key', '--key', 'log', '--json')).json).toMatchObject({ name: 'blux-reg/log', vkey: logKey });
     const witnessKeys = [];
     for (const w of ['w1', 'w2', 'w3']) witnessKeys.push(`witness ${w} ${(await ok('witness', 'key', '--key', w)).stdout.trim()}`);
     writeFileSync(at('policy.txt'), [`log ${logKey}`, ...witnessKeys, 'group witnesses 3 w1 w2 w3', 'quorum witnesses', ''].join('\n'));

@@ -138,12 +138,16 @@ export function registerLedgerCommands(program: Command, run: Run): void {
     .description('print the log key as a C2SP vkey, for the `log` line of a trust policy')
     .option('-k, --key <name>', 'the log key', 'default')
     .option('--origin <origin>', 'the log\'s origin (default blux-reg/<key>)')
+    .option('--json', 'print {name, vkey, fingerprint} as JSON')
     .action(run(async (cmd) => {
-      const flags = cmd.opts<{ key: string; origin?: string }>();
+      const flags = cmd.opts<{ key: string; origin?: string; json?: boolean }>();
       const { getKey } = await import('../../store/keystore.js');
       const { encodeVerifierKey, SignatureType } = await import('../../formats/note.js');
       const key = getKey(contextFrom(cmd).paths.keysDir, flags.key);
-      say(encodeVerifierKey(flags.origin ?? defaultOrigin(flags.key), SignatureType.ed25519, key.publicKey));
+      const name = flags.origin ?? defaultOrigin(flags.key);
+      const vkey = encodeVerifierKey(name, SignatureType.ed25519, key.publicKey);
+      if (flags.json === true) printJson({ name, vkey, fingerprint: key.fingerprint });
+      else say(vkey);
       return 0;
     }));
 

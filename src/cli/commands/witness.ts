@@ -19,12 +19,16 @@ export function registerWitnessCommands(program: Command, run: Run): void {
     .description('print this witness\'s key as a C2SP vkey, for the `witness` line of a trust policy')
     .requiredOption('-k, --key <name>', 'the witness key')
     .option('--name <name>', 'the witness name in cosignature lines (default blux-reg-witness/<key>)')
+    .option('--json', 'print {name, vkey, fingerprint} as JSON')
     .action(run(async (cmd) => {
-      const flags = cmd.opts<{ key: string; name?: string }>();
+      const flags = cmd.opts<{ key: string; name?: string; json?: boolean }>();
       const { getKey } = await import('../../store/keystore.js');
       const { encodeVerifierKey, SignatureType } = await import('../../formats/note.js');
       const key = getKey(contextFrom(cmd).paths.keysDir, flags.key);
-      say(encodeVerifierKey(flags.name ?? defaultWitnessName(flags.key), SignatureType.cosignatureV1, key.publicKey));
+      const name = flags.name ?? defaultWitnessName(flags.key);
+      const vkey = encodeVerifierKey(name, SignatureType.cosignatureV1, key.publicKey);
+      if (flags.json === true) printJson({ name, vkey, fingerprint: key.fingerprint });
+      else say(vkey);
       return 0;
     }));
 
