@@ -667,3 +667,24 @@ describe.each(['pippenger', 'straus', 'bos-coster'] as const)('every check throu
     expect(() => createWasmBackend({ msm: 'bogus' as never })).toThrow(/unknown multi-scalar multiplication "bogus"/);
   });
 });
+
+describe('group testing with a prior invalid rate (from the previous batch)', () => {
+  it('is exact at any prior, costs one check when all are valid, and goes one by one at once when the prior is high', () => {
+    const random = mulberry32(11);
+    const list = Array.from({ length: 500 }, (_, i) => i);
+    for (const prior of [0, 0.01, 0.3, 1]) {
+      for (const rate of [0, 0.05, 0.3, 1]) {
+        const invalid = new Set(list.filter(() => random() < rate));
+        let calls = 0;
+        const check = (group: readonly number[]): boolean => {
+          calls++;
+          return group.every((i) => !invalid.has(i));
+        };
+        expect(validItemsOf(list, check, prior).sort((a, b) => a - b), `prior ${prior}, rate ${rate}`).toEqual(list.filter((i) => !invalid.has(i)));
+        if (invalid.size === 0) expect(calls).toBe(1);
+        // High prior, all invalid: the whole list, then each item alone, no round of groups in between.
+        if (prior === 1 && rate === 1) expect(calls).toBe(1 + list.length);
+      }
+    }
+  });
+});
