@@ -254,14 +254,14 @@ try {
   results.rows = rows;
 
   // Peak RSS of a whole audit process (workers included), default jobs.
-  results.rss['1m'] = peakRss(unsigned, 2);
+  results.rss[`${unsignedCount.toLocaleString('en-US')}`] = peakRss(unsigned, 2);
   if (with10m) {
     const big = path.join(dir, 'ledger-10m.jsonl');
     fs.rmSync(signed);
     t = performance.now();
     await generateLedger(big, 10_000_000, signers, false);
     log(`generated 10,000,000 entries in ${((performance.now() - t) / 1000).toFixed(0)} s`);
-    results.rss['10m'] = peakRss(big, 2);
+    results.rss['10,000,000'] = peakRss(big, 2);
     fs.rmSync(big);
   }
 
