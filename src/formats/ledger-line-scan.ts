@@ -121,8 +121,10 @@ export class CanonicalLineScanner {
   #hasUsableHashes(): boolean {
     const hash = this.entryHash;
     if (!hash.isString || hash.escaped || hash.memberEnd - hash.valueStart !== HASH_VALUE_BYTES) return false;
-    for (let i = hash.valueStart + 1; i < hash.memberEnd - 1; i++) {
-      const c = this.#bytes[i]!;
+    const bytes = this.#bytes;
+    const end = hash.memberEnd - 1;
+    for (let i = hash.valueStart + 1; i < end; i++) {
+      const c = bytes[i]!;
       if (!((c >= DIGIT_0 && c <= DIGIT_9) || (c >= 0x61 && c <= 0x66))) return false;
     }
     return this.prevHash.isString || this.prevHash.isNull;
