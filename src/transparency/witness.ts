@@ -12,6 +12,7 @@ import { readWitnessState, witnessStateFile, withWitnessState, writeWitnessState
 import { addCosignature, isVerdict, parseCheckpointNote, refused, verifyCheckpointNote, type NoteSigner, type TransparencyVerdict } from './checkpoints.js';
 import { checkConsistencyProof, proveConsistency, type ConsistencyProof } from './log.js';
 import { bytesEqual } from './merkle.js';
+import type { TreeTiles } from './tiles.js';
 
 export interface CosignOptions extends EngineOptions {
   /** The checkpoint note to cosign. */
@@ -24,8 +25,10 @@ export interface CosignOptions extends EngineOptions {
   stateDir: string;
   /** A consistency proof from the last cosigned checkpoint to this one... */
   proof?: ConsistencyProof;
-  /** ...or the ledger to compute it from. */
+  /** ...or the ledger to compute it from... */
   ledger?: string;
+  /** ...faster with the tiles saved with the new checkpoint (store/checkpoints.ts readTiles). */
+  tiles?: TreeTiles | null;
   /** POSIX seconds of the cosignature; now unless given. */
   now?: number;
 }
@@ -91,7 +94,7 @@ async function consistencyWithPrevious(opts: CosignOptions, oldSize: number, new
   let proof = opts.proof;
   if (proof === undefined) {
     if (opts.ledger === undefined) return refused('consistency-proof-invalid', 'no consistency proof given (and no ledger to compute one from)');
-    proof = await proveConsistency(opts.ledger, oldSize, newSize, opts);
+    proof = await proveConsistency(opts.ledger, oldSize, newSize, { ...opts, tiles: opts.tiles ?? null });
   }
   if (proof.oldSize !== oldSize || proof.newSize !== newSize) {
     return refused('consistency-proof-invalid', `the proof goes from ${proof.oldSize} to ${proof.newSize}, not from ${oldSize} to ${newSize}`);

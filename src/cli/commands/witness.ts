@@ -49,7 +49,7 @@ export function registerWitnessCommands(program: Command, run: Run): void {
     .action(run(async (cmd) => {
       const flags = cmd.opts<{ key: string; name?: string; state?: string; policy?: string; ledger?: string; proof?: string; output?: string; inPlace?: boolean; passphraseFile?: string; json?: boolean }>();
       const ctx = contextFrom(cmd);
-      const { readTextFile } = await import('../../store/checkpoints.js');
+      const { readTextFile, readTiles } = await import('../../store/checkpoints.js');
       const { loadSigner } = await import('../../store/keystore.js');
       const { resolveTrustPolicy } = await import('../../transparency/policy.js');
       const { cosignCheckpoint } = await import('../../transparency/witness.js');
@@ -64,8 +64,14 @@ export function registerWitnessCommands(program: Command, run: Run): void {
         proof = readConsistencyProofDocument(toPlain(await readJsonDocument(flags.proof)), flags.proof);
       }
       const signer = await loadSigner(ctx.paths.keysDir, flags.key, passphraseGetter(flags.passphraseFile, flags.key));
+      const note = await readTextFile(file);
+      // Tiles saved beside the log's own checkpoint file make the consistency proof a few block reads.
+      const { parseCheckpointNote, isVerdict } = await import('../../transparency/checkpoints.js');
+      const parsed = parseCheckpointNote(note);
+      const tiles = flags.ledger === undefined || isVerdict(parsed) ? null : await readTiles(file, parsed.checkpoint.size);
       const result = await cosignCheckpoint({
-        note: await readTextFile(file),
+        note,
+        tiles,
         policy,
         witnessName: flags.name ?? defaultWitnessName(flags.key),
         signer,
