@@ -661,7 +661,7 @@ export class RangeChecker {
       t.kind[row] = LineKind.Fast;
       t.packIndex[row] = fastCount;
       offsets[fastCount] = packed;
-      packed += copyWithoutMembers(bytes, start, end, hashCut, pack.subarray(packed));
+      packed += copyWithoutMembers(bytes, start, end, hashCut, pack, packed);
       claimedAt[fastCount] = scanner.entryHash.valueStart + 1;
       fastCount++;
       this.#recordSpans(row);

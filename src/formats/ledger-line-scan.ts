@@ -308,30 +308,34 @@ function compareBytes(a: Uint8Array, aFrom: number, aTo: number, b: Uint8Array, 
 }
 
 /**
- * Copies `bytes[start, end)` into `out` at 0 with the given members cut out,
- * dropping the comma each cut leaves dangling, so the result is the canonical
- * JSON of the object without those members. `cuts` must be in line order and
- * present. Returns the length written.
+ * Copies `bytes[start, end)` into `out` at `outAt` with the given members cut
+ * out, dropping the comma each cut leaves dangling, so the result is the
+ * canonical JSON of the object without those members. `cuts` must be in line
+ * order and present. Returns the length written. No allocation per call
+ * beyond what `Buffer#copy` needs (it runs once per ledger line).
  */
-export function copyWithoutMembers(bytes: Uint8Array, start: number, end: number, cuts: readonly MemberCut[], out: Uint8Array): number {
-  let written = 0;
+export function copyWithoutMembers(bytes: Uint8Array, start: number, end: number, cuts: readonly MemberCut[], out: Uint8Array, outAt = 0): number {
+  let written = outAt;
   let from = start;
-  const append = (segmentStart: number, segmentEnd: number): void => {
-    let s = segmentStart;
-    const last = written > 0 ? out[written - 1] : undefined;
-    // A cut leaves ",," or "{," behind: the segment's leading comma goes.
-    if (s < segmentEnd && bytes[s] === COMMA && (last === COMMA || last === OPEN_BRACE)) s++;
-    // ... or ",}" : the comma already written goes.
-    if (s < segmentEnd && bytes[s] === CLOSE_BRACE && last === COMMA) written--;
-    out.set(bytes.subarray(s, segmentEnd), written);
-    written += segmentEnd - s;
-  };
   for (const cut of cuts) {
-    append(from, cut.memberStart);
+    written = appendSegment(bytes, from, cut.memberStart, out, outAt, written);
     from = cut.memberEnd;
   }
-  append(from, end);
-  return written;
+  return appendSegment(bytes, from, end, out, outAt, written) - outAt;
+}
+
+/** Appends `bytes[from, to)` at `out[written]`, mending the commas around a cut; returns the new end. */
+function appendSegment(bytes: Uint8Array, from: number, to: number, out: Uint8Array, outAt: number, written: number): number {
+  let s = from;
+  const last = written > outAt ? out[written - 1] : undefined;
+  // A cut leaves ",," or "{," behind: the segment's leading comma goes.
+  if (s < to && bytes[s] === COMMA && (last === COMMA || last === OPEN_BRACE)) s++;
+  // ... or ",}" : the comma already written goes.
+  let at = written;
+  if (s < to && bytes[s] === CLOSE_BRACE && last === COMMA) at--;
+  if (Buffer.isBuffer(bytes)) bytes.copy(out, at, s, to);
+  else out.set(bytes.subarray(s, to), at);
+  return at + (to - s);
 }
 
 /** A member's extent, as copyWithoutMembers needs it (a MemberSpan, or a copy of its two offsets). */
