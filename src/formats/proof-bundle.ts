@@ -47,9 +47,7 @@ export function serializeProofBundle(bundle: ProofBundle): string {
 
 export type ProofBundleRead = { ok: true; bundle: ProofBundle } | { ok: false; problem: string };
 
-// 'proof-bundle' is compiled with every schema in schemas/ (scripts/compile-schemas.mjs); the
-// SchemaName list in schema.ts is shared, so the name is cast here until it is added there.
-const PROOF_BUNDLE_SCHEMA = 'proof-bundle' as SchemaName;
+const PROOF_BUNDLE_SCHEMA: SchemaName = 'proof-bundle';
 
 /** The typed view of a parsed bundle, or the first problem (schema first, then encodings). */
 export function readProofBundle(value: unknown): ProofBundleRead {

@@ -17,7 +17,10 @@ export type SchemaName =
   | 'key-revocation-1.0'
   | 'ledger-entry'
   | 'verify-result'
-  | 'verify-batch-report';
+  | 'verify-batch-report'
+  | 'ledger-audit-report'
+  | 'proof-bundle'
+  | 'bench-report';
 
 /** `dist/formats/schema.js` and `src/formats/schema.ts` both sit two levels below the package root. */
 const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
