@@ -5,8 +5,8 @@
  * input (docs/VERIFICATION.md), so the choice changes speed only.
  *
  * - SHA-256: native (node:crypto uses SHA-NI: ~1.7 GB/s per core on a quiet
- *   machine; 8.7x hash-wasm, the wasm backend's SHA-256, side by side in
- *   bench/wasm-ed25519.mjs --sections sha256, 1 MiB messages).
+ *   machine; 6.1x and 8.7x hash-wasm, the wasm backend's SHA-256, in two
+ *   runs of bench/wasm-ed25519.mjs --sections sha256, 1 MiB messages).
  * - Ed25519, small batches: native (libsodium verifies one signature at a
  *   time, ~15k/s per core; a multi-scalar multiplication only pays off with
  *   enough terms).
