@@ -17,8 +17,10 @@
  *
  * The JS side (src/engine/backends/wasm.ts) supplies SHA-512(R || A || M) and
  * z, writes everything in one block, calls batch_prepare once, then
- * batch_check on the whole batch and, if that fails, on halves of it
- * (bisection) to name the invalid items.
+ * batch_check on the whole batch and, if that fails, on groups of it and
+ * single items (group testing, validItemsOf in wasm.ts) to name the invalid
+ * items. Each check multiplies by Pippenger, Straus or Bos-Coster
+ * (multiScalarMul below).
  */
 import { FE_BYTES } from './field';
 import { NIELS_BYTES, POINT_BYTES, BASE_NIELS, ge_decode, ge_is_small_order, niels_from_affine, ge_mul_by_cofactor, ge_is_identity } from './point';

@@ -17,9 +17,9 @@
  *   the low bit set so that z_i != 0 and a batch of one is an exact check;
  * - decoded public keys are cached by their bytes (x and y, or "invalid"), so
  *   a signer seen in an earlier batch is not decoded again;
- * - inputs go into WebAssembly memory as one block per batch; a failing batch
- *   is bisected (halves, then halves of the failing half...) to name exactly
- *   the invalid signatures.
+ * - inputs go into WebAssembly memory as one block per batch; when a batch
+ *   fails, group testing (validItemsOf: groups sized from the invalid rate,
+ *   then one by one) names exactly the invalid signatures.
  *
  * The module is compiled and instantiated once per thread (each worker of the
  * engine pool gets its own through getBackend).
