@@ -4,12 +4,13 @@
 // of the canonical suite, whose ratios moved by up to 1.6x between back-to-back runs on the loaded
 // 2-core machine: the baselines are 4x off, so the outcome never depends on noise. The exact 2x
 // case is tested on the comparison itself (bench-compare.test.ts).
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { REPO_ROOT, runCli, tempDir } from './helpers/cli.js';
+import { CLI, REPO_ROOT, runCli, tempDir } from './helpers/cli.js';
 
 const dir = tempDir('blux-reg-bench-cli-');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -108,5 +109,54 @@ describe('blux-reg bench: a real quick run of one suite', () => {
     expect(r.stdout).toContain('| Entry | Runs | Min ratio | Median ratio | Max ratio | Worst drop (1 - min/max) |');
     expect(r.stdout).toMatch(/\| canonical\/jcs\/core \| 2 \| .* \| 50\.0% \|/);
     expect(r.stdout).toContain('worst drop between two of 2 runs: 50.0%');
+  });
+});
+
+describe('blux-reg bench: interrupted', () => {
+  it('removes its generated data on SIGINT and ends by the signal', async () => {
+    const tmp = tempDir('blux-reg-bench-sigint-');
+    try {
+      const child = spawn(process.execPath, [CLI, 'bench', '--quick', '--size', 'small', '--suite', 'ledger-audit', 'verify-batch', '--no-progress'], {
+        env: { ...process.env, TMPDIR: tmp },
+        stdio: 'ignore',
+      });
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+      const workDirs = (): string[] => fs.readdirSync(tmp).filter((name) => name.startsWith('blux-reg-bench-'));
+      // Interrupt once the data is being generated (the temp folder exists and has content).
+      for (let waited = 0; workDirs().length === 0 || fs.readdirSync(path.join(tmp, workDirs()[0]!)).length === 0; waited += 50) {
+        if (waited > 30_000) throw new Error('the bench never created its temp folder');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      child.kill('SIGINT');
+      expect(await exited).toBe('SIGINT');
+      expect(workDirs()).toEqual([]);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('removes its generated data when the process dies of an uncaught error', async () => {
+    const tmp = tempDir('blux-reg-bench-crash-');
+    try {
+      // A suite whose data exists when an error escapes every handler (as a worker thread's can).
+      const script = `
+        import fs from 'node:fs';
+        import path from 'node:path';
+        import { runBench } from ${JSON.stringify(path.join(REPO_ROOT, 'dist', 'bench', 'run.js'))};
+        const crashing = { id: 'crash', title: 'crash', async prepare(ctx) {
+          fs.writeFileSync(path.join(ctx.workDir, 'data.bin'), 'x');
+          setTimeout(() => { throw new Error('boom'); }, 10);
+          await new Promise((resolve) => setTimeout(resolve, 5000));
+          return { cases: [] };
+        } };
+        await runBench({ quick: true, size: 'tiny', suitesToRun: [crashing] });
+      `;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, TMPDIR: tmp }, stdio: 'ignore' });
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      expect(code).toBe(1);
+      expect(fs.readdirSync(tmp).filter((name) => name.startsWith('blux-reg-bench-'))).toEqual([]);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

@@ -32,6 +32,30 @@ export function selectSuites(all: readonly BenchSuite[], ids: readonly string[] 
   return all.filter((s) => ids.includes(s.id));
 }
 
+const INTERRUPTS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * Removes the run's temp folder (up to 2 GiB of generated data with --size
+ * large) also when the run is interrupted (then the signal ends the process
+ * as it would have) or the process dies of an uncaught error (a worker
+ * thread's, say: no `finally` runs then, but 'exit' listeners do).
+ */
+function removeOnInterrupt(workDir: string): () => void {
+  const remove = (): void => fs.rmSync(workDir, { recursive: true, force: true });
+  const onSignal = (signal: NodeJS.Signals): void => {
+    remove();
+    release();
+    process.kill(process.pid, signal);
+  };
+  const release = (): void => {
+    for (const signal of INTERRUPTS) process.off(signal, onSignal);
+    process.off('exit', remove);
+  };
+  for (const signal of INTERRUPTS) process.on(signal, onSignal);
+  process.on('exit', remove);
+  return release;
+}
+
 export async function runBench(options: RunBenchOptions): Promise<BenchReport> {
   const started = performance.now();
   const suites = selectSuites(options.suitesToRun ?? BENCH_SUITES, options.suites);
@@ -39,6 +63,7 @@ export async function runBench(options: RunBenchOptions): Promise<BenchReport> {
   const tools = options.tools ?? findTools();
   const notify = options.onProgress ?? (() => undefined);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'blux-reg-bench-'));
+  const releaseSignals = removeOnInterrupt(workDir);
   const entries: BenchEntry[] = [];
   const perPrimitive: Record<string, string> = {};
   try {
@@ -61,6 +86,7 @@ export async function runBench(options: RunBenchOptions): Promise<BenchReport> {
     notify({ kind: 'done' });
     await closeEnginePool();
     fs.rmSync(workDir, { recursive: true, force: true });
+    releaseSignals();
   }
   return {
     format: 'blux-reg/bench-report@1',
