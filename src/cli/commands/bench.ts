@@ -53,9 +53,9 @@ export function registerBenchCommand(program: Command, run: Run): void {
   program
     .command('bench')
     .description(
-      'measure SHA-256, Ed25519, canonical JSON, the ledger chain and end-to-end scenarios on every backend.\n' +
-      'Every figure is a median with its spread and a ratio to a reference measured in the same run\n' +
-      '(node:crypto, sodium-native, sha256sum/openssl), so results compare across machines.\n' +
+      'measure SHA-256, Ed25519, canonical JSON, the ledger chain, Merkle trees and end-to-end scenarios on every backend. ' +
+      'Every figure is a median with its spread and a ratio to a reference measured in the same run ' +
+      '(node:crypto, sodium-native, sha256sum or openssl), so results compare across machines (docs/BENCH.md).\n' +
       'Exit codes: 0 ok, 1 a ratio regressed beyond --tolerance against --compare, 2 usage or input error.',
     )
     .option('--quick', 'short time budgets and fewest iterations: the whole run in under 2 minutes (CI)')
