@@ -17,30 +17,39 @@ import { AuditTally, type SignatureOutcome } from './tally.js';
 
 export interface SequentialAuditOptions {
   trust?: AuditTrust;
+  /** Engine backend for the entry hashes and the signature checks. */
   backend?: string;
   expectHead?: { hash: string; line: number | null };
+  /** Read buffer size; 1 MiB unless given. */
   chunkSize?: number;
+  /** Called after each chunk read; `totalBytes` is the file size when the audit began. */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
 }
 
 export async function auditLedgerSequential(file: string, opts: SequentialAuditOptions = {}): Promise<LedgerAuditReport> {
   const started = performance.now();
   const trust = opts.trust ?? NO_TRUST;
   const policy = new SignaturePolicy(trust);
-  const backend = getBackend(resolveBackendName(opts.backend));
+  const backendName = resolveBackendName(opts.backend);
+  const backend = getBackend(backendName);
   const tally = new AuditTally();
   const verdict: AuditVerdict = { bad: null, tornLastLine: false };
   let foundAtLine: number | null = null;
   let lastLine: number | null = null;
   let bytes = 0;
 
-  for await (const line of openLedgerLines(file, opts.chunkSize === undefined ? {} : { chunkSize: opts.chunkSize })) {
+  const readOptions = {
+    ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}),
+    ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
+  };
+  for await (const line of openLedgerLines(file, readOptions)) {
     bytes += Buffer.byteLength(line.text) + (line.terminated ? 1 : 0);
     if (!line.validUtf8 && !isBlankLedgerLine(line.text)) {
       verdict.tornLastLine = !line.terminated;
       verdict.bad = { line: line.lineNumber, reason: 'malformed-line', detail: 'line is not valid UTF-8' };
       break;
     }
-    const checked = checkLedgerLine(line.text, tally.lastHash);
+    const checked = checkLedgerLine(line.text, tally.lastHash, { backend: backendName });
     if (checked.kind === 'blank') continue;
     verdict.tornLastLine = !line.terminated;
     if (checked.kind === 'bad') {

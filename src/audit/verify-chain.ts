@@ -1,15 +1,11 @@
 /**
- * The sequential ledger audit (the chain only; see audit-ledger.ts for the
- * parallel audit with signatures, and sequential.ts for its reference): walks the hash chain from the first line to the last and
- * stops at the first line that breaks it. Streams the file, so memory stays
- * flat however long the ledger is (only the per-action and per-actor counts
- * grow, with the number of distinct names).
+ * The chain-only ledger audit of earlier releases, kept for its callers: the
+ * sequential reference audit (sequential.ts) without signature checks,
+ * reported in the original's shape. New code uses auditLedger
+ * (audit-ledger.ts): parallel, with signatures and the full report.
  */
-import { getString } from '../formats/canonical/json-value.js';
-import { checkLedgerLine, isBlankLedgerLine, type LedgerLineProblem, type LedgerLineVerdict } from '../formats/ledger-entry.js';
-import { openLedgerLines, type LedgerLine } from '../store/ledger-file.js';
-import type { EngineOptions } from '../engine/index.js';
-import { AuditTally } from './tally.js';
+import type { LedgerLineProblem } from '../formats/ledger-entry.js';
+import { auditLedgerSequential } from './sequential.js';
 
 export interface LedgerAuditOptions {
   /** Called after each chunk read; `totalBytes` is the file size when the audit began. */
@@ -41,14 +37,6 @@ export interface LedgerAuditResult {
   last_ts: string | null;
 }
 
-function judge(line: LedgerLine, expectedPrev: string | null, engine: EngineOptions): LedgerLineVerdict {
-  // Python refuses to decode such a line at all; hashing a U+FFFD stand-in would only confuse the report.
-  if (!line.validUtf8 && !isBlankLedgerLine(line.text)) {
-    return { kind: 'bad', reason: 'malformed-line', detail: 'line is not valid UTF-8' };
-  }
-  return checkLedgerLine(line.text, expectedPrev, engine);
-}
-
 /**
  * Verifies the chain of the ledger at `ledgerPath`: every non-blank line must
  * parse as an object whose `entry_hash` matches its canonical form and whose
@@ -57,36 +45,21 @@ function judge(line: LedgerLine, expectedPrev: string | null, engine: EngineOpti
  * (`file-not-found`, `file-unreadable`).
  */
 export async function verifyLedgerChain(ledgerPath: string, opts: LedgerAuditOptions = {}): Promise<LedgerAuditResult> {
-  const tally = new AuditTally();
-  const engine: EngineOptions = opts.backend === undefined ? {} : { backend: opts.backend };
-  let lastLineTorn = false;
-  let bad: { line: number; reason: LedgerLineProblem; detail: string } | null = null;
-
-  for await (const line of openLedgerLines(ledgerPath, opts)) {
-    const verdict = judge(line, tally.lastHash, engine);
-    if (verdict.kind === 'blank') continue;
-    lastLineTorn = !line.terminated;
-    if (verdict.kind === 'bad') {
-      bad = { line: line.lineNumber, reason: verdict.reason, detail: verdict.detail };
-      break; // leaving the loop closes the file
-    }
-    const { entry } = verdict;
-    tally.add(verdict.entryHash, getString(entry, 'action'), getString(entry, 'actor'), getString(entry, 'ts'), 'unsigned');
-  }
-
+  const report = await auditLedgerSequential(ledgerPath, opts);
   return {
-    status: bad === null ? 'valid' : 'invalid',
-    reason: bad === null ? 'ok' : bad.reason,
-    file: ledgerPath,
-    first_bad_line: bad === null ? null : bad.line,
-    ...(bad !== null ? { detail: bad.detail } : {}),
-    torn_last_line: lastLineTorn,
-    entries: tally.entries,
-    last_hash: tally.lastHash,
-    actions: Object.fromEntries(tally.actions),
-    actors: Object.fromEntries([...tally.actors].map(([actor, counts]) => [actor, counts.entries])),
-    first_ts: tally.firstTs,
-    last_ts: tally.lastTs,
+    status: report.status,
+    // Without trust there is no signature check, so only the chain's reasons can come back.
+    reason: report.reason as LedgerAuditResult['reason'],
+    file: report.file,
+    first_bad_line: report.first_bad_line,
+    ...(report.detail !== undefined ? { detail: report.detail } : {}),
+    torn_last_line: report.torn_last_line,
+    entries: report.entries,
+    last_hash: report.last_hash,
+    actions: report.actions,
+    actors: report.actors,
+    first_ts: report.first_ts,
+    last_ts: report.last_ts,
   };
 }
 
