@@ -11,9 +11,14 @@ import { closeEnginePool } from '../src/engine/index.js';
 import { scanLeaves } from '../src/transparency/leaf-reader.js';
 import { ledgerTreeHead, ledgerTreeState, subtreeHashesFromTiles, subtreeHashesOfFile } from '../src/transparency/ledger-tree.js';
 import { decodeTiles, encodeTiles } from '../src/transparency/tiles.js';
+import { hashIntoFor } from '../src/transparency/flat-hash.js';
+import { compactRangeOfBytes } from '../src/transparency/worker-tasks.js';
+import { BACKEND_NAMES } from '../src/engine/backend-name.js';
 import {
+  allocFlatLevel,
   CompactRange,
   consistencyProofRanges,
+  FLAT_LEAD,
   hashLeaves,
   inclusionProofRanges,
   largestPowerOfTwoBelow,
@@ -21,6 +26,7 @@ import {
   verifyInclusion,
   type Sha256Many,
 } from '../src/transparency/merkle.js';
+import { writeFileSync } from 'node:fs';
 import { mulberry32 } from './helpers/random.js';
 import { sha256Many, writeChainedLines } from './transparency-helpers.js';
 
@@ -101,6 +107,70 @@ describe('compact ranges and proofs vs the naive reference', () => {
     }
   });
 });
+
+describe('the flat hot path (leaf hashes in one buffer, node pairs hashed in place)', () => {
+  const asFlat = (hashes: readonly Uint8Array[]): Buffer => {
+    const flat = allocFlatLevel(hashes.length);
+    flat[0] = 0xa5; // the spare byte: whatever it holds must not leak into a hash
+    hashes.forEach((h, j) => flat.set(h, FLAT_LEAD + 32 * j));
+    return flat;
+  };
+
+  it('random begins and batches: the same compact range, tile nodes and root as the generic path, and the input buffers are left as they were', () => {
+    const random = mulberry32(2026);
+    for (let trial = 0; trial < 80; trial++) {
+      const begin = Math.floor(random() * 1500);
+      const size = Math.floor(random() * 1200);
+      const leafHashes = hashLeaves(randomLeaves(random, size), sha256Many);
+      const generic = new CompactRange(begin, sha256Many);
+      const flat = new CompactRange(begin, sha256Many);
+      const genericNodes: string[] = [];
+      const flatNodes: string[] = [];
+      generic.onNode = (n) => { if (n.level >= 2) genericNodes.push(`${n.level}/${n.index}/${hex(n.hash)}`); };
+      flat.onNode = (n) => flatNodes.push(`${n.level}/${n.index}/${hex(n.hash)}`);
+      flat.onNodeFromLevel = 2;
+      for (let at = 0; at < size; ) {
+        const take = Math.min(size - at, 1 + Math.floor(random() * 70));
+        const batch = leafHashes.slice(at, at + take);
+        generic.appendLeafHashes(batch);
+        const buffer = asFlat(batch);
+        const before = Buffer.from(buffer);
+        flat.appendFlatLeafHashes(buffer, take, hashIntoFor('native'));
+        expect(buffer.equals(before)).toBe(true);
+        at += take;
+      }
+      expect(flat.state(), `begin ${begin}, size ${size}`).toEqual(generic.state());
+      expect(flatNodes).toEqual(genericNodes);
+      if (begin === 0) expect(hex(flat.root())).toBe(hex(rootOfLeafHashesNaive(leafHashes)));
+    }
+  });
+
+  it('a file with blank lines and lines longer than the read size: on every backend and read size, the same root as the RFC definition', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'blux-merkle-flat-'));
+    try {
+      const random = mulberry32(62);
+      const lines = Array.from({ length: 700 }, (_, i) => (i % 9 === 4 ? '' : i % 97 === 3 ? 'x'.repeat(5000 + i) : `{"n":${i},"pad":"${'y'.repeat(Math.floor(random() * 300))}"}`));
+      const file = path.join(dir, 'ledger.jsonl');
+      writeFileSync(file, `\n${lines.join('\n')}\n`);
+      const leaves = ['', ...lines].map((l) => new TextEncoder().encode(l));
+      const expected = hex(rootOfLeafHashesNaive(hashLeaves(leaves, sha256Many)));
+      const size = statSync(file).size;
+      for (const backend of BACKEND_NAMES) {
+        for (const chunkBytes of [64, 4096, 1 << 20]) {
+          const tree = compactRangeOfBytes({ file, start: 0, end: size, beginLeaf: 0, maxLeaves: Number.POSITIVE_INFINITY, backend, chunkBytes });
+          expect(hex(CompactRange.fromState(tree.state, sha256Many).root()), `${backend}, reads of ${chunkBytes}`).toBe(expected);
+          expect(tree.endOffset).toBe(size);
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function rootOfLeafHashesNaive(leafHashes: readonly Uint8Array[]): Uint8Array {
+  return naiveTree(leafHashes, sha256Many)(0, leafHashes.length);
+}
 
 describe('a 1,000-entry ledger file', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'blux-merkle-'));

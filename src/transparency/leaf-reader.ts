@@ -63,53 +63,106 @@ function openLedger(file: string): number {
 }
 
 /**
- * Calls `onBatch` with the complete lines of [start, end), in order, then
- * returns counts. Lines longer than the chunk grow the buffer (the ledger's
- * entries are small; this keeps a long one from being cut).
+ * A batch of lines as spans of the read buffer, for the hashing hot path (no
+ * view object per line). Line i is `buffer[starts[i], ends[i])`, at file
+ * offset `fileOffset + starts[i]`. Every line has one writable byte before it
+ * (the previous line's "\n" or a spare byte at the buffer's head), so a hasher
+ * may put a domain prefix there for the length of one call and restore it:
+ * RFC 6962's 0x00 || line without copying the line.
  */
-export function scanLeaves(file: string, onBatch: (batch: LeafBatch) => void, opts: LeafScanOptions = {}): LeafScan {
+export interface SpanBatch {
+  buffer: Buffer;
+  starts: Int32Array;
+  ends: Int32Array;
+  count: number;
+  /** File offset of `buffer[0]`. */
+  fileOffset: number;
+}
+
+/** The spare byte at the head of the read buffer (see SpanBatch). */
+const PREFIX_ROOM = 1;
+
+function grown(column: Int32Array, needed: number): Int32Array {
+  if (needed <= column.length) return column;
+  return new Int32Array(Math.max(needed, column.length * 2));
+}
+
+/**
+ * Calls `onBatch` with the complete lines of [start, end), in order, one
+ * batch per read, then returns counts. Lines longer than the chunk grow the
+ * buffer (the ledger's entries are small; this keeps a long one from being
+ * cut). The batch and its buffer are reused: valid only during the callback.
+ */
+export function scanLeafSpans(file: string, onBatch: (batch: SpanBatch) => void, opts: LeafScanOptions = {}): LeafScan {
   const fd = openLedger(file);
   try {
     const end = opts.end ?? fstatSync(fd).size;
     const maxLeaves = opts.maxLeaves ?? Number.POSITIVE_INFINITY;
-    let buffer = Buffer.allocUnsafe(opts.chunkBytes ?? DEFAULT_LEAF_CHUNK_BYTES);
+    let buffer = Buffer.allocUnsafe(PREFIX_ROOM + (opts.chunkBytes ?? DEFAULT_LEAF_CHUNK_BYTES));
+    const batch: SpanBatch = { buffer, starts: new Int32Array(4096), ends: new Int32Array(4096), count: 0, fileOffset: 0 };
     let position = opts.start ?? 0;
     let leaves = 0;
     let bytesRead = 0;
-    let carried = 0; // bytes of an unfinished line at the start of `buffer`
+    let filled = PREFIX_ROOM; // buffer[PREFIX_ROOM, filled) holds an unfinished line carried over
     while (position < end && leaves < maxLeaves) {
-      if (carried === buffer.length) {
-        const bigger = Buffer.allocUnsafe(buffer.length * 2);
-        buffer.copy(bigger, 0, 0, carried);
+      if (filled === buffer.length) {
+        const bigger = Buffer.allocUnsafe(PREFIX_ROOM + (buffer.length - PREFIX_ROOM) * 2);
+        buffer.copy(bigger, 0, 0, filled);
         buffer = bigger;
       }
       let read: number;
       try {
-        read = readSync(fd, buffer, carried, Math.min(buffer.length - carried, end - position), position);
+        read = readSync(fd, buffer, filled, Math.min(buffer.length - filled, end - position), position);
       } catch (e) {
         throw toInputError(e, file);
       }
       if (read === 0) throw new BluxError('file-unreadable', `the file shrank while being read (at byte ${position})`, { file });
-      const lineStartOffset = position - carried;
+      batch.fileOffset = position - filled;
       position += read;
       bytesRead += read;
-      const filled = carried + read;
+      filled += read;
+      // A read of r bytes holds at most r line ends.
+      batch.starts = grown(batch.starts, read + 1);
+      batch.ends = grown(batch.ends, read + 1);
+      batch.buffer = buffer;
       const view = buffer.subarray(0, filled);
-      const batch: LeafBatch = { lines: [], offsets: [] };
-      let lineStart = 0;
-      for (let nl = view.indexOf(NEWLINE, 0); nl !== -1 && leaves < maxLeaves; nl = view.indexOf(NEWLINE, nl + 1)) {
-        batch.lines.push(view.subarray(lineStart, nl));
-        batch.offsets.push(lineStartOffset + lineStart);
+      let count = 0;
+      let lineStart = PREFIX_ROOM;
+      for (let nl = view.indexOf(NEWLINE, lineStart); nl !== -1 && leaves < maxLeaves; nl = view.indexOf(NEWLINE, nl + 1)) {
+        batch.starts[count] = lineStart;
+        batch.ends[count] = nl;
+        count++;
         leaves++;
         lineStart = nl + 1;
       }
-      if (batch.lines.length > 0) onBatch(batch);
+      batch.count = count;
+      if (count > 0) onBatch(batch);
       if (leaves >= maxLeaves) return { leaves, bytesRead, unterminatedBytes: 0 };
-      carried = filled - lineStart;
-      buffer.copy(buffer, 0, lineStart, filled);
+      buffer.copy(buffer, PREFIX_ROOM, lineStart, filled);
+      filled = PREFIX_ROOM + filled - lineStart;
     }
-    return { leaves, bytesRead, unterminatedBytes: carried };
+    return { leaves, bytesRead, unterminatedBytes: filled - PREFIX_ROOM };
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * scanLeafSpans with each line as a view (valid only during the callback)
+ * and its file offset: for the callers that pick a few lines out.
+ */
+export function scanLeaves(file: string, onBatch: (batch: LeafBatch) => void, opts: LeafScanOptions = {}): LeafScan {
+  return scanLeafSpans(
+    file,
+    (spans) => {
+      const lines: Uint8Array[] = new Array(spans.count);
+      const offsets: number[] = new Array(spans.count);
+      for (let i = 0; i < spans.count; i++) {
+        lines[i] = spans.buffer.subarray(spans.starts[i], spans.ends[i]);
+        offsets[i] = spans.fileOffset + spans.starts[i]!;
+      }
+      onBatch({ lines, offsets });
+    },
+    opts,
+  );
 }

@@ -49,6 +49,30 @@ export function hashLeaves(leaves: readonly Uint8Array[], sha256Many: Sha256Many
 
 const NODE_INPUT_BYTES = 1 + 2 * HASH_SIZE;
 
+/** SHA-256 of `input`, written to out[at, at + 32) (the hot path's hasher, flat-hash.ts). */
+export type HashInto = (input: Uint8Array, out: Buffer, at: number) => void;
+
+/**
+ * A *flat level* holds the hashes j = 0, 1, ... of a run at byte
+ * FLAT_LEAD + 32 j, after one spare byte, so that the byte just before any
+ * hash can hold a domain prefix for one call: 0x01 || left || right of two
+ * adjacent hashes is then hashed in place, without a copy.
+ */
+export const FLAT_LEAD = 1;
+
+export function allocFlatLevel(count: number): Buffer {
+  return Buffer.allocUnsafe(FLAT_LEAD + count * HASH_SIZE);
+}
+
+/** The same bytes as a plain Uint8Array, whose subarray() makes plain views (a Buffer's makes Buffers, slower). */
+export function plainBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function flatHashAt(level: Uint8Array, j: number): Uint8Array {
+  return Uint8Array.from(level.subarray(FLAT_LEAD + j * HASH_SIZE, FLAT_LEAD + (j + 1) * HASH_SIZE));
+}
+
 /** The node inputs of consecutive pairs run[from + 2p], run[from + 2p + 1], as views into one buffer. */
 function pairInputs(run: readonly Uint8Array[], from: number, pairCount: number): Uint8Array[] {
   const packed = new Uint8Array(pairCount * NODE_INPUT_BYTES);
@@ -124,6 +148,8 @@ export class CompactRange {
 
   /** Called with every interior node the range computes (tree tiles collect the high ones). */
   onNode: ((node: TreeNode) => void) | undefined;
+  /** The flat path calls onNode only from this level up (tiles want levels >= 8: no object per low node). */
+  onNodeFromLevel = 0;
 
   constructor(begin: number, sha256Many: Sha256Many, state?: CompactRangeState) {
     checkSize('range begin', begin);
@@ -191,6 +217,51 @@ export class CompactRange {
     }
     const leftover = run.length - from - 2 * pairCount;
     if (leftover === 1) this.nodes.push({ level, index: start + run.length - 1, hash: run[run.length - 1]! });
+  }
+
+  /** appendLeafHashes for leaf hashes in a flat level (merkle.ts FLAT_LEAD layout), hashed with `hashInto`. */
+  appendFlatLeafHashes(level0: Buffer, count: number, hashInto: HashInto): void {
+    if (count === 0) return;
+    const first = this.endIndex;
+    this.endIndex += count;
+    this.appendFlatLevel(0, first, level0, count, hashInto);
+  }
+
+  /** appendLevel over a flat level: the same pairing, each pair hashed in place. */
+  private appendFlatLevel(level: number, start: number, flat: Buffer, count: number, hashInto: HashInto): void {
+    const run = plainBytes(flat);
+    const parents = allocFlatLevel(Math.floor(count / 2) + 1);
+    let parentCount = 0;
+    let i = 0;
+    if (start % 2 === 1) {
+      const last = this.nodes[this.nodes.length - 1];
+      if (last !== undefined && last.level === level && last.index === start - 1) {
+        this.nodes.pop();
+        hashInto(nodeInput(last.hash, run.subarray(FLAT_LEAD, FLAT_LEAD + HASH_SIZE)), parents, FLAT_LEAD);
+        parentCount = 1;
+      } else {
+        // A right child whose left sibling lies before `begin`: it stays as it is.
+        this.nodes.push({ level, index: start, hash: flatHashAt(run, 0) });
+      }
+      i = 1;
+    }
+    const firstParent = Math.floor(start / 2) + (start % 2 === 1 && parentCount === 0 ? 1 : 0);
+    for (; i + 1 < count; i += 2) {
+      // The byte before hash i (the last byte of hash i - 1, or the spare byte) holds 0x01 for this call.
+      const prefixAt = FLAT_LEAD + i * HASH_SIZE - 1;
+      const saved = run[prefixAt]!;
+      run[prefixAt] = NODE_HASH_PREFIX;
+      hashInto(run.subarray(prefixAt, prefixAt + NODE_INPUT_BYTES), parents, FLAT_LEAD + parentCount * HASH_SIZE);
+      run[prefixAt] = saved;
+      parentCount++;
+    }
+    if (parentCount > 0) {
+      if (this.onNode !== undefined && level + 1 >= this.onNodeFromLevel) {
+        for (let p = 0; p < parentCount; p++) this.onNode({ level: level + 1, index: firstParent + p, hash: flatHashAt(parents, p) });
+      }
+      this.appendFlatLevel(level + 1, firstParent, parents, parentCount, hashInto);
+    }
+    if (i < count) this.nodes.push({ level, index: start + i, hash: flatHashAt(run, i) });
   }
 
   /** Appends one node (which must start at `end`), merging siblings as they complete. */

@@ -6,9 +6,10 @@
  */
 import { getBackend } from '../engine/index.js';
 import type { BackendName } from '../engine/types.js';
-import { scanLeaves } from './leaf-reader.js';
-import { CompactRange, hashLeaves, type CompactRangeState } from './merkle.js';
-import { collectBlockOffsets, collectTileNodes, emptyTileParts, type TileParts } from './tiles.js';
+import { hashIntoFor, hashLeafSpans } from './flat-hash.js';
+import { scanLeafSpans, scanLeaves, type SpanBatch } from './leaf-reader.js';
+import { CompactRange, type CompactRangeState } from './merkle.js';
+import { collectBlockOffsets, collectTileNodes, emptyTileParts, TILE_LEVEL, type TileParts } from './tiles.js';
 
 export interface MerkleCountTask {
   file: string;
@@ -29,6 +30,8 @@ export interface MerkleRangeTask extends MerkleCountTask {
   backend: BackendName;
   /** Also gather the tree tiles of the range (tiles.ts). */
   collectTiles?: boolean;
+  /** Read size (leaf-reader's default unless given; small ones put batch edges everywhere). */
+  chunkBytes?: number;
   /** Bytes hashed so far, shared with the main thread (cell 0, added to per read) for a progress bar. */
   progress?: BigInt64Array;
   /** In-thread only: called after each read (functions do not cross to a worker). */
@@ -42,25 +45,39 @@ export interface ByteRangeTree {
   endOffset: number;
 }
 
-/** The compact range of leaves [beginLeaf, beginLeaf + n) of one byte range, hashed in one batch per read. */
+/** File offsets of a batch's lines (only the tiles need them). */
+function lineOffsets(batch: SpanBatch): number[] {
+  const offsets: number[] = new Array(batch.count);
+  for (let i = 0; i < batch.count; i++) offsets[i] = batch.fileOffset + batch.starts[i]!;
+  return offsets;
+}
+
+/**
+ * The compact range of leaves [beginLeaf, beginLeaf + n) of one byte range:
+ * per read, the leaf hashes go into one flat level and each level above is
+ * hashed pair by pair in place (flat-hash.ts, merkle.ts).
+ */
 export function compactRangeOfBytes(task: MerkleRangeTask): ByteRangeTree {
   const backend = getBackend(task.backend);
-  const sha256Many = (items: readonly Uint8Array[]): Uint8Array[] => backend.sha256Many(items);
-  const range = new CompactRange(task.beginLeaf, sha256Many);
+  const hashInto = hashIntoFor(task.backend);
+  const range = new CompactRange(task.beginLeaf, (items) => backend.sha256Many(items));
   const tiles = task.collectTiles === true ? emptyTileParts() : undefined;
-  if (tiles !== undefined) range.onNode = collectTileNodes(tiles);
+  if (tiles !== undefined) {
+    range.onNode = collectTileNodes(tiles);
+    range.onNodeFromLevel = TILE_LEVEL;
+  }
   let endOffset = task.start;
-  scanLeaves(
+  scanLeafSpans(
     task.file,
     (batch) => {
-      if (tiles !== undefined) collectBlockOffsets(tiles, range.end, batch.offsets);
-      range.appendLeafHashes(hashLeaves(batch.lines, sha256Many));
-      const batchEnd = batch.offsets[batch.offsets.length - 1]! + batch.lines[batch.lines.length - 1]!.length + 1;
+      if (tiles !== undefined) collectBlockOffsets(tiles, range.end, lineOffsets(batch));
+      range.appendFlatLeafHashes(hashLeafSpans(batch, hashInto), batch.count, hashInto);
+      const batchEnd = batch.fileOffset + batch.ends[batch.count - 1]! + 1;
       if (task.progress !== undefined) Atomics.add(task.progress, 0, BigInt(batchEnd - endOffset));
       endOffset = batchEnd;
       task.onBatch?.();
     },
-    { start: task.start, end: task.end, maxLeaves: task.maxLeaves },
+    { start: task.start, end: task.end, maxLeaves: task.maxLeaves, ...(task.chunkBytes !== undefined ? { chunkBytes: task.chunkBytes } : {}) },
   );
   return { state: range.state(), endOffset, ...(tiles !== undefined ? { tiles } : {}) };
 }
