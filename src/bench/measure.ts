@@ -27,14 +27,15 @@ export interface Budget {
  * skews its ratio by 2x (seen with 3 rounds of 50 ms on a loaded 2-core machine).
  * Quick mode keeps the whole run under two minutes on a loaded 2-core machine;
  * heavy cases (whole trees, 64 MiB hashes, pure-JS signature batches) take
- * 0.1-2 s per operation, so they get a minimum of iterations and no time
- * budget, and in quick mode no warm-up (one such operation warms the JIT by
- * itself; the median of three keeps a cold first one out).
+ * 0.1-2 s per operation, so they get one operation per round (plus as many
+ * as fit in 150 ms in quick mode, so the faster backends of a heavy case get
+ * more samples than its slowest), and in quick mode no warm-up (one such
+ * operation warms the JIT by itself; the median keeps a cold first one out).
  */
 const BUDGETS: Readonly<Record<'quick' | 'full', Readonly<Record<'light' | 'heavy', Budget>>>> = {
   quick: {
     light: { rounds: 6, round: { time: 25, iterations: 2, warmupTime: 60, warmupIterations: 3 } },
-    heavy: { rounds: 3, round: { time: 0, iterations: 1, warmupTime: 0, warmupIterations: 0 } },
+    heavy: { rounds: 3, round: { time: 150, iterations: 1, warmupTime: 0, warmupIterations: 0 } },
   },
   full: {
     light: { rounds: 10, round: { time: 150, iterations: 3, warmupTime: 200, warmupIterations: 5 } },
