@@ -234,6 +234,9 @@ export function readLeafAt(file: string, offset: number): Uint8Array | null {
   return line;
 }
 
+/** Read size for the last block, whose end no saved offset gives. */
+const BLOCK_READ_BYTES = 256 * 1024;
+
 export interface TiledProof {
   hashes: Uint8Array[];
   /** Copies of the leaves asked for. */
@@ -254,7 +257,10 @@ export function subtreeHashesFromTiles(file: string, tiles: TreeTiles, ranges: r
     let lines = blockLines.get(block);
     if (lines === undefined) {
       const read: Uint8Array[] = [];
-      scanLeaves(file, (batch) => read.push(...batch.lines.map((l) => Uint8Array.from(l))), { start: offset, maxLeaves: count, chunkBytes: 256 * 1024 });
+      // The next block's offset bounds the read to this block's bytes (one read; the last block reads to its end).
+      const next = tiles.blockOffsets[block + 1];
+      const bounds = next !== undefined && next > offset ? { end: next, chunkBytes: next - offset } : { chunkBytes: BLOCK_READ_BYTES };
+      scanLeaves(file, (batch) => read.push(...batch.lines.map((l) => Uint8Array.from(l))), { start: offset, maxLeaves: count, ...bounds });
       if (read.length !== count) throw new BluxError('ledger-corrupt', `block ${block} of the saved tiles has ${read.length} lines, expected ${count}: the ledger changed since the checkpoint`, { file });
       lines = read;
       blockLines.set(block, lines);

@@ -100,12 +100,14 @@ export function decodeTiles(bytes: Uint8Array, expectedSize: number): TreeTiles 
   const blockCount = view.getFloat64(MAGIC.length + F64);
   if (size !== expectedSize || blockCount !== Math.ceil(size / BLOCK_LEAVES)) return null;
   let at = MAGIC.length + 2 * F64;
+  // Views of a plain Uint8Array: thousands of them, and a Buffer's subarray() costs several times more.
+  const plain = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const blockOffsets: number[] = [];
   for (let b = 0; b < blockCount; b++, at += F64) blockOffsets.push(view.getFloat64(at));
   const levels: Uint8Array[][] = [];
   for (let level = TILE_LEVEL; 2 ** level <= size; level++) {
     const row: Uint8Array[] = [];
-    for (let i = 0; i < Math.floor(size / 2 ** level); i++, at += HASH) row.push(bytes.subarray(at, at + HASH));
+    for (let i = 0; i < Math.floor(size / 2 ** level); i++, at += HASH) row.push(plain.subarray(at, at + HASH));
     levels.push(row);
   }
   return at === bytes.length ? { size, blockOffsets, levels } : null;

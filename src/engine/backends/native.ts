@@ -37,7 +37,7 @@ import { createRequire } from 'node:module';
 import { BluxError } from '../../errors.js';
 import { ED25519_ENCODING_LENGTH, precheckEd25519Parts, splitEd25519Item, type Ed25519Parts } from '../precheck.js';
 import type { Backend, Ed25519VerifyItem } from '../types.js';
-import { createNodeSha256Hasher, nodeSha256 } from './node-sha256.js';
+import { createNodeSha256Hasher, nodeSha256, nodeSha256Many } from './node-sha256.js';
 
 /**
  * The part of sodium-native this backend uses (the package ships no types).
@@ -198,7 +198,7 @@ export function createNativeBackend(): Backend {
   return {
     name: 'native',
     sha256,
-    sha256Many: (items) => items.map(sha256),
+    sha256Many: nodeSha256Many,
     createSha256: createNodeSha256Hasher,
     verifyEd25519Batch: async (items) => {
       verifyOne ??= createEd25519Verifier();
