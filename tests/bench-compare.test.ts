@@ -66,6 +66,12 @@ describe('compareReports', () => {
     expect(text).toContain('new in this run (not compared): merkle/root/reference, merkle/root/native');
   });
 
+  it('many entries on one side only (suites not run) are counted per suite', () => {
+    const base = [...current, ...Array.from({ length: 12 }, (_, i) => entry(`sha256/size${i}/native`, 1)).flat()];
+    const text = comparisonLines(compareReports(base, current, 0.25), 'b.json').join('\n');
+    expect(text).toContain('only in the baseline (not compared): 24 entries: sha256 (24)');
+  });
+
   it('an entry whose case has another reference tool (openssl instead of sha256sum) is not compared', () => {
     const base = entry('verify-batch/tree/auto', 8, 'sha256sum');
     const now = entry('verify-batch/tree/auto', 1, 'openssl dgst -sha256');

@@ -80,6 +80,19 @@ function describeChange(c: RatioChange): string {
   return `${c.id}: ratio ${formatRatio(c.current)} vs ${formatRatio(c.baseline)} in the baseline (${percent})`;
 }
 
+/** Up to this many ids are listed one by one; more (a whole suite not run) are counted per suite. */
+const MAX_LISTED_IDS = 8;
+
+function summarizeIds(ids: readonly string[]): string {
+  if (ids.length <= MAX_LISTED_IDS) return ids.join(', ');
+  const perSuite = new Map<string, number>();
+  for (const id of ids) {
+    const suite = id.split('/')[0]!;
+    perSuite.set(suite, (perSuite.get(suite) ?? 0) + 1);
+  }
+  return `${ids.length} entries: ${[...perSuite].map(([suite, n]) => `${suite} (${n})`).join(', ')}`;
+}
+
 /** The comparison in words, for the terminal: regressions first. */
 export function comparisonLines(comparison: Comparison, baselineFile: string): string[] {
   const pct = `${(comparison.tolerance * 100).toFixed(0)}%`;
@@ -91,7 +104,7 @@ export function comparisonLines(comparison: Comparison, baselineFile: string): s
   for (const c of comparison.regressions) lines.push(`  REGRESSED ${describeChange(c)}`);
   for (const c of comparison.improvements) lines.push(`  improved  ${describeChange(c)}`);
   const listed = (title: string, ids: readonly string[]) => {
-    if (ids.length > 0) lines.push(`  ${title} (not compared): ${ids.join(', ')}`);
+    if (ids.length > 0) lines.push(`  ${title} (not compared): ${summarizeIds(ids)}`);
   };
   listed('only in the baseline', comparison.onlyInBaseline);
   listed('new in this run', comparison.onlyInCurrent);
