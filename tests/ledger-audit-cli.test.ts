@@ -82,6 +82,21 @@ describe('audit verify-chain', () => {
     expect(lenient.json).toMatchObject({ status: 'valid', signatures: { unverified: 30, signers: [{ key: 'unknown' }] } });
   });
 
+  it('keeps a ledger valid when a key is revoked in the same second as its keygen entry', async () => {
+    const home = path.join(dir, 'same-second');
+    const cli = (...args: string[]) => runCli(['--config-dir', home, ...args]);
+    expect((await cli('keygen', '--name', 'brief', '--no-passphrase')).code).toBe(0);
+    expect((await cli('key', 'revoke', 'brief', '--reason', 'rotated', '--revoker', 'ops')).code).toBe(0);
+    // Pin the race: whatever second the revoke landed in, make revoked_at the keygen entry's own second.
+    const ledger = path.join(home, 'trust', 'ledger.jsonl');
+    const keygenTs = (JSON.parse(fs.readFileSync(ledger, 'utf8').split('\n')[0]!) as { ts: string }).ts;
+    const revocations = path.join(home, 'trust', 'key_revocations.jsonl');
+    fs.writeFileSync(revocations, fs.readFileSync(revocations, 'utf8').replace(/"revoked_at":"[^"]*"/, `"revoked_at":"${keygenTs}"`));
+    const r = await cli('audit', 'verify-chain', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json).toMatchObject({ status: 'valid', entries: 2, signatures: { valid: 1 } });
+  });
+
   it('exits 2 on a missing ledger file and on bad --jobs', async () => {
     expect((await audit('--ledger', path.join(dir, 'nope.jsonl'))).code).toBe(2);
     expect((await audit('--ledger', plain, '--jobs', '0')).code).toBe(2);

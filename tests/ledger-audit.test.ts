@@ -273,6 +273,16 @@ describe('signed ledgers', () => {
     expect(report).toMatchObject({ status: 'invalid', reason: 'signer-revoked', first_bad_line: 11 });
     expect(report.signatures.signers.find((s) => s.actor === alice.fingerprint)).toMatchObject({ key: 'revoked' });
   });
+
+  it('accepts an entry in the same second as the revocation (keygen then revoke within a second), fails the next one', async () => {
+    const lines = generateLedgerLines(20, { seed: 6, signers: [alice, bob] });
+    // Line 11 (alice) is at +70 h = 2026-01-22T22:00:00: exactly revoked_at. Her next entry, line 13, is after it.
+    const revoked: AuditTrust = { ...trust, revokedAt: [[alice.fingerprint, '2026-01-22T22:00:00+00:00']] };
+    const report = await expectSameAsSequential(writeLedger(joinLines(lines)), { trust: revoked });
+    expect(report).toMatchObject({ status: 'invalid', reason: 'signer-revoked', first_bad_line: 13, entries: 12 });
+    const upToEqual = await expectSameAsSequential(writeLedger(joinLines(lines.slice(0, 12))), { trust: revoked });
+    expect(upToEqual).toMatchObject({ status: 'valid', entries: 12 });
+  });
 });
 
 /** Re-chains `head` (entries possibly edited, entry_hash/prev_hash recomputed) then `tail` after it, re-signing nothing. */

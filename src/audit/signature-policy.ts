@@ -6,7 +6,9 @@
  *
  * Policy (issue 5):
  * - `sig` that does not verify under the actor's key -> `signature-invalid`;
- * - signed by a key revoked at or before the entry's `ts` -> `signer-revoked`;
+ * - signed by a key revoked strictly before the entry's `ts` -> `signer-revoked`
+ *   (same second is fine: `revoked_at` and `ts` have one-second resolution, and
+ *   `keygen` then `key revoke` within a second must not break a valid ledger);
  * - signed by a key we do not have -> counted as unverified (shown in the
  *   signers summary), not an error ...
  * - ... unless `--require-signed`: then an entry without `sig`, or whose
@@ -69,8 +71,10 @@ export class SignaturePolicy {
     if (sig === SIG_NOT_A_STRING) return { kind: 'bad', reason: 'signature-invalid', detail: 'sig is not a string' };
     const fingerprint = actor?.toLowerCase();
     const revokedAt = fingerprint === undefined ? undefined : this.#revokedAt.get(fingerprint);
-    // An unreadable ts cannot prove the entry predates the revocation.
-    if (revokedAt !== undefined && instantOr(ts, Number.POSITIVE_INFINITY) >= revokedAt) {
+    // An unreadable ts cannot prove the entry predates the revocation. An entry
+    // in the revocation's own second is not evidence of use after it (both are
+    // whole seconds, and the signer picks ts anyway), so only later ones fail.
+    if (revokedAt !== undefined && instantOr(ts, Number.POSITIVE_INFINITY) > revokedAt) {
       return { kind: 'bad', reason: 'signer-revoked', detail: `signed by ${actor} after its key was revoked` };
     }
     const publicKey = fingerprint === undefined ? undefined : this.#keys.get(fingerprint);
