@@ -18,11 +18,11 @@ const env = { ...process.env, BLUX_REG_CONFIG_DIR: config };
 delete env.BLUX_REG_PASSPHRASE;
 
 let step = 0;
-function blux(title, args, { expectExit = 0 } = {}) {
+function blux(title, args, { expectExit = 0, env: stepEnv = env } = {}) {
   step += 1;
   console.log(`\n[${step}] ${title}\n$ blux-reg ${args.map((a) => (/[\s'"{}]/.test(a) ? `'${a}'` : a)).join(' ')}`);
   const started = performance.now();
-  const r = spawnSync(process.execPath, [cli, ...args], { env, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [cli, ...args], { env: stepEnv, encoding: 'utf8' });
   const ms = performance.now() - started;
   const indent = (text) => (text === '' ? '' : text.replace(/\n$/, '').replace(/^/gm, '  ') + '\n');
   process.stdout.write(indent(r.stdout));
@@ -89,8 +89,26 @@ try {
   blux('Revoke it', ['revoke', tokenHash, '--reason', 'demo', '--revoker', 'security-team']);
   blux('Verify again: now revoked (exit 1)', ['token', 'verify', token], { expectExit: 1 });
 
-  blux('Show the end of the ledger', ['audit', 'tail', '-n', '5']);
-  blux('Audit the whole ledger: every entry hash and link recomputed', ['audit', 'verify-chain']);
+  blux('Show the end of the ledger (entries by a local key are signed)', ['audit', 'tail', '-n', '5']);
+  blux('Audit the whole ledger: every entry hash, link and signature, with an HTML report',
+    ['audit', 'verify-chain', '--report-html', path.join(work, 'audit.html')]);
+
+  // Transparency: a witnessed checkpoint of the ledger and an offline proof for the tarball.
+  blux('Create a log key, which signs checkpoints of the ledger', ['keygen', '--name', 'log', '--no-passphrase']);
+  blux('(the witness would be another party, with its own machine and key)', ['keygen', '--name', 'witness-1', '--no-passphrase']);
+  const checkpoint = JSON.parse(blux('Sign a checkpoint of the ledger (C2SP: origin, size, Merkle root)', ['ledger', 'checkpoint', '--key', 'log', '--json'])).file;
+  const policy = path.join(work, 'policy.txt');
+  const logKey = blux('The log key, for the trust policy', ['ledger', 'log-key', '--key', 'log']).trim();
+  const witnessKey = blux('The witness key', ['witness', 'key', '--key', 'witness-1']).trim();
+  fs.writeFileSync(policy, `log ${logKey}\nwitness witness-1 ${witnessKey}\nquorum witness-1\n`);
+  console.log(`\nTrust policy ${policy}:\n${fs.readFileSync(policy, 'utf8').replace(/^/gm, '  ')}`);
+  blux('The witness checks the checkpoint and cosigns it', ['witness', 'cosign', checkpoint, '--key', 'witness-1', '--policy', policy, '--in-place']);
+  const bundle = path.join(work, 'app.proof.json');
+  blux('Write an offline proof bundle for the tarball (manifest, keys, ledger entry, inclusion proof, cosigned checkpoint)',
+    ['proof', big, '--output', bundle]);
+  const offline = { ...env, BLUX_REG_CONFIG_DIR: path.join(work, 'no-such-config') };
+  blux('Verify it with no config folder and no network: only the artifact, the bundle and the policy',
+    ['verify', big, '--proof', bundle, '--policy', policy], { env: offline });
   blux('Health check', ['doctor']);
   console.log(`\ndemo OK: ${step} steps`);
 } finally {
