@@ -9,6 +9,8 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 
 import { BENCH_SUITES } from '../src/bench/registry.js';
+import { readyBackend } from '../src/bench/backends.js';
+import { wasmSha256Implementation } from '../src/engine/backends/wasm.js';
 import { runBench, selectSuites } from '../src/bench/run.js';
 import { reportMarkdown } from '../src/bench/markdown.js';
 import { backendsOf, reportSvg } from '../src/bench/svg.js';
@@ -103,6 +105,14 @@ describe('bench report', () => {
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
     expect(report.entries.map((e) => e.id)).toEqual(['tiny/sum/reference', 'tiny/sum/core']);
     for (const e of report.entries) expect(e.samples).toBeGreaterThanOrEqual(9);
+  });
+
+  it('times the wasm backend with hash-wasm loaded, not its node:crypto stand-in', async () => {
+    const ready = await readyBackend('wasm');
+    expect(wasmSha256Implementation()).toBe('hash-wasm');
+    expect(ready.label).toBe('wasm');
+    const prepared = await BENCH_SUITES.find((s) => s.id === 'sha256')!.prepare({ settings: { quick: true, size: 'tiny' }, workDir: '/nonexistent', tools: noTools });
+    expect(prepared.cases[0]!.variants.map((v) => v.label)).toEqual(['native', 'js', 'wasm']);
   });
 
   it('summarizes samples as median and median absolute deviation', () => {

@@ -8,7 +8,8 @@ import { createRequire } from 'node:module';
 import { generateKeyPairSync, randomFillSync, sign } from 'node:crypto';
 
 import { BluxError } from '../../errors.js';
-import { BACKEND_NAMES, getBackend, type Ed25519VerifyItem } from '../../engine/index.js';
+import type { Ed25519VerifyItem } from '../../engine/index.js';
+import { readyBackends } from '../backends.js';
 import { ed25519BackendFor } from '../../engine/backends/auto.js';
 import type { BenchCase, BenchSuite } from '../types.js';
 
@@ -66,6 +67,7 @@ export const ed25519Suite: BenchSuite = {
   title: 'Ed25519 verification',
   async prepare() {
     const sodium = createRequire(import.meta.url)('sodium-native') as SodiumVerify;
+    const backends = await readyBackends();
     const autoChoices: Record<string, string> = {};
     const cases: BenchCase[] = [];
     for (const shape of SHAPES) {
@@ -80,10 +82,9 @@ export const ed25519Suite: BenchSuite = {
         unitsPerOp: shape.size,
         heavy: shape.size >= HEAVY_FROM,
         reference: { backend: 'reference', label: 'sodium-native crypto_sign_verify_detached', fn: sodiumVerifyAll },
-        variants: BACKEND_NAMES.map((name) => {
-          const backend = getBackend(name);
-          return { backend: name, label: name, fn: async () => requireAllValid(await backend.verifyEd25519Batch(items), `backend ${name}`) };
-        }),
+        variants: backends.map(({ name, backend, label }) => ({
+          backend: name, label, fn: async () => requireAllValid(await backend.verifyEd25519Batch(items), `backend ${name}`),
+        })),
       });
     }
     return { cases, autoChoices };

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { BluxError } from '../../errors.js';
-import { BACKEND_NAMES } from '../../engine/index.js';
+import { readyBackends } from '../backends.js';
 import { auditLedger } from '../../audit/audit-ledger.js';
 import { verifyLedgerChain } from '../../audit/verify-chain.js';
 import { SCENARIO_SIZES } from '../scenario-sizes.js';
@@ -45,7 +45,7 @@ export const ledgerAuditSuite: BenchSuite = {
         reference: fileHashReference(ctx.tools, dir, [LEDGER_FILE]),
         variants: [
           { backend: 'auto', label: 'auditLedger (audit verify-chain, parallel)', fn: async () => requireValid(await auditLedger(file)) },
-          ...BACKEND_NAMES.map((name) => ({ backend: name, label: `verifyLedgerChain --backend ${name} (sequential)`, fn: sequential(name) })),
+          ...(await readyBackends()).map(({ name, label }) => ({ backend: name, label: `verifyLedgerChain --backend ${label} (sequential)`, fn: sequential(name) })),
         ],
       }],
     };

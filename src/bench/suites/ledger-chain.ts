@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 
 import { BluxError } from '../../errors.js';
-import { BACKEND_NAMES } from '../../engine/index.js';
+import { readyBackends } from '../backends.js';
 import { checkLedgerLine } from '../../formats/ledger-entry.js';
 import type { BenchCase, BenchSuite } from '../types.js';
 import { ledgerLines } from './documents.js';
@@ -43,7 +43,7 @@ export const ledgerChainSuite: BenchSuite = {
       unit: 'line',
       unitsPerOp: LINES,
       reference: { backend: 'reference', label: 'JSON.parse + node:crypto SHA-256', fn: parseAndHash },
-      variants: BACKEND_NAMES.map((name) => ({ backend: name, label: name, fn: checkAll(name) })),
+      variants: (await readyBackends()).map(({ name, label }) => ({ backend: name, label, fn: checkAll(name) })),
     };
     return { cases: [benchCase] };
   },

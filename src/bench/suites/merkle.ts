@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { BluxError } from '../../errors.js';
-import { BACKEND_NAMES } from '../../engine/index.js';
+import { readyBackends } from '../backends.js';
 import {
   LEAF_HASH_PREFIX, NODE_HASH_PREFIX, hashLeaves, inclusionProofRanges, rootOfLeafHashes, verifyInclusion,
 } from '../../transparency/merkle.js';
@@ -108,6 +108,7 @@ export const merkleSuite: BenchSuite = {
       return n;
     };
 
+    const backends = await readyBackends();
     const entries = SCENARIO_SIZES[ctx.settings.size].ledgerEntries;
     const dir = path.join(ctx.workDir, 'merkle');
     fs.mkdirSync(dir, { recursive: true });
@@ -125,7 +126,7 @@ export const merkleSuite: BenchSuite = {
         unit: 'leaf',
         unitsPerOp: TREE_LEAVES,
         reference: { backend: 'reference', label: 'node:crypto, one hash per node', fn: () => referenceRoot(leaves) },
-        variants: BACKEND_NAMES.map((name) => ({ backend: name, label: name, fn: rootOn(name) })),
+        variants: backends.map(({ name, label }) => ({ backend: name, label, fn: rootOn(name) })),
       },
       {
         id: 'merkle/inclusion',
@@ -133,7 +134,7 @@ export const merkleSuite: BenchSuite = {
         unit: 'proof',
         unitsPerOp: PROOFS,
         reference: { backend: 'reference', label: 'node:crypto, one hash per proof step', fn: referenceProofs },
-        variants: BACKEND_NAMES.map((name) => ({ backend: name, label: name, fn: verifyOn(name) })),
+        variants: backends.map(({ name, label }) => ({ backend: name, label, fn: verifyOn(name) })),
       },
       {
         id: 'merkle/ledger-head',
@@ -142,7 +143,7 @@ export const merkleSuite: BenchSuite = {
         unitsPerOp: entries,
         heavy: true,
         reference: fileHashReference(ctx.tools, dir, [LEDGER_FILE]),
-        variants: BACKEND_NAMES.map((name) => ({ backend: name, label: `ledgerTreeHead --backend ${name}`, fn: headOn(name) })),
+        variants: backends.map(({ name, label }) => ({ backend: name, label: `ledgerTreeHead --backend ${label}`, fn: headOn(name) })),
       },
     ];
     return { cases };
