@@ -1,7 +1,7 @@
 // Transparency end to end through the library: checkpoints, witnesses, proof bundles verified
 // offline on a 100,000-entry ledger, byte flips, quorum, forks and rollbacks, and the incremental
 // audit of a 1,000,000-entry ledger (measured by leaves hashed and bytes read).
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,8 @@ import { formatTrustPolicy, parseTrustPolicy, type TrustPolicy } from '../src/fo
 import { serializeProofBundle } from '../src/formats/proof-bundle.js';
 import { generateKey, loadSigner, type Signer } from '../src/store/keystore.js';
 import { appendLedgerEntry, readLedgerTail } from '../src/store/ledger-file.js';
-import { checkpointsDir } from '../src/store/checkpoints.js';
+import { checkpointsDir, stateFileOf } from '../src/store/checkpoints.js';
+import { ledgerTreeHead } from '../src/transparency/ledger-tree.js';
 import { configPaths, type ConfigPaths } from '../src/store/paths.js';
 import { signArtifact } from '../src/sign/sign-artifact.js';
 import { buildProofBundle, verifyBundleText, verifyProofBundle } from '../src/transparency/bundle.js';
@@ -52,6 +53,16 @@ async function setUp(prefix: string): Promise<Setup> {
   const parsed = parseTrustPolicy(policyText);
   if (!parsed.ok) throw new Error(parsed.problem);
   return { dir, paths, log, witnesses, policy: parsed.policy, policyText };
+}
+
+/** Runs `body` on a fresh setup and deletes its folder afterwards. */
+async function withSetup(prefix: string, body: (s: Setup) => Promise<void>): Promise<void> {
+  const s = await setUp(prefix);
+  try {
+    await body(s);
+  } finally {
+    rmSync(s.dir, { recursive: true, force: true });
+  }
 }
 
 async function cosignAll(s: Setup, note: string, names: readonly string[], ledger?: string): Promise<string> {
@@ -265,6 +276,50 @@ describe('incremental audit', () => {
     } finally {
       rmSync(s.dir, { recursive: true, force: true });
     }
+  });
+
+  it('a checkpoint whose last lines are blank: the next entry chains onto the entry before them (the tail is read back to it)', async () => {
+    await withSetup('blux-incremental-blank-', async (s) => {
+      const ledger = s.paths.ledger;
+      let tail = writeChainedLines(ledger, 300);
+      appendFileSync(ledger, '\n  \n\r\n\n');
+      const created = await createCheckpoint({ ledger, dir: checkpointsDir(s.paths), origin: ORIGIN, signer: s.log, record: false, jobs: 1 });
+      expect(created.size).toBe(304);
+      const entry300 = tail.lastHash!;
+      tail = writeChainedLines(ledger, 10, tail, false);
+      const result = await auditSinceCheckpoint(ledger, created.file);
+      // The tail: entry 300 and the 4 blank lines after it; then the 10 new entries.
+      expect(result).toMatchObject({ status: 'valid', checkpoint_size: 304, tree_size: 314, entries_checked: 10, leaves_hashed: 15 });
+      const full = await proveConsistency(ledger, 304, 314, { jobs: 1 });
+      expect(result.root_hash).toBe(Buffer.from(full.newRoot).toString('base64'));
+      // A new entry that does not link to entry 300 is still caught (the old code flagged even the correct one).
+      const text = readFileSync(ledger, 'utf8');
+      expect(text.split(`"prev_hash":"${entry300}"`)).toHaveLength(2);
+      writeFileSync(ledger, text.replace(`"prev_hash":"${entry300}"`, `"prev_hash":"${'0'.repeat(64)}"`));
+      expect(await auditSinceCheckpoint(ledger, created.file)).toMatchObject({ status: 'invalid', reason: 'leaf-mismatch', first_bad_line: 305 });
+      writeFileSync(ledger, text);
+
+      // A state saved the old way (tail = the blank last line only) is refused with a clear message, not a broken link.
+      const stateFile = stateFileOf(created.file);
+      const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as Record<string, unknown>;
+      const head = await ledgerTreeHead(ledger, { treeSize: 303, jobs: 1 });
+      const oldStyle = { ...saved, before: { begin: 0, end: 303, nodes: head.range.nodes.map((n) => [n.level, n.index, Buffer.from(n.hash).toString('hex')]) }, last_leaf_offset: head.endOffset };
+      writeFileSync(stateFile, JSON.stringify(oldStyle));
+      const refusedOld = await auditSinceCheckpoint(ledger, created.file);
+      expect(refusedOld).toMatchObject({ status: 'invalid', reason: 'leaf-mismatch' });
+      expect(refusedOld.message).toContain('does not cover the entry before it');
+    });
+  });
+
+  it('a ledger of blank lines only: the tail is the whole tree and the first entry after it starts the chain', async () => {
+    await withSetup('blux-incremental-allblank-', async (s) => {
+      const ledger = s.paths.ledger;
+      mkdirSync(path.dirname(ledger), { recursive: true });
+      writeFileSync(ledger, '\n\n \n');
+      const created = await createCheckpoint({ ledger, dir: checkpointsDir(s.paths), origin: ORIGIN, signer: s.log, record: false, jobs: 1 });
+      writeChainedLines(ledger, 3, { count: 0, lastHash: null }, false);
+      expect(await auditSinceCheckpoint(ledger, created.file)).toMatchObject({ status: 'valid', checkpoint_size: 3, tree_size: 6, entries_checked: 3, leaves_hashed: 6 });
+    });
   });
 
   it('after appending 10 entries to a 1,000,000-entry ledger, hashes and reads only those (plus the last line before the checkpoint)', async () => {

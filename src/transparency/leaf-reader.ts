@@ -62,6 +62,27 @@ function openLedger(file: string): number {
   }
 }
 
+/** Bytes [from, to) of the file (for short backward looks; errors name the file). */
+export function readBytes(file: string, from: number, to: number): Buffer {
+  const fd = openLedger(file);
+  try {
+    const out = Buffer.alloc(to - from);
+    for (let done = 0; done < out.length; ) {
+      let read: number;
+      try {
+        read = readSync(fd, out, done, out.length - done, from + done);
+      } catch (e) {
+        throw toInputError(e, file);
+      }
+      if (read === 0) throw new BluxError('file-unreadable', `the file shrank while being read (at byte ${from + done})`, { file });
+      done += read;
+    }
+    return out;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * A batch of lines as spans of the read buffer, for the hashing hot path (no
  * view object per line). Line i is `buffer[starts[i], ends[i])`, at file

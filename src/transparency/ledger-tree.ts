@@ -9,7 +9,8 @@ import { BluxError } from '../errors.js';
 import { getBackend, type EngineOptions } from '../engine/index.js';
 import { defaultJobs, getEnginePool } from '../engine/pool.js';
 import { resolveBackendName } from '../engine/backend-name.js';
-import { fileSize, scanLeaves } from './leaf-reader.js';
+import { isBlankLedgerLine } from '../formats/ledger-entry.js';
+import { fileSize, readBytes, scanLeaves } from './leaf-reader.js';
 import { CompactRange, hashLeaves, type CompactRangeState, type LeafRange, type Sha256Many } from './merkle.js';
 import { assembleTiles, BLOCK_LEAVES, collectBlockOffsets, collectTileNodes, emptyTileParts, subtreeHashFromTiles, type BlockReader, type TileParts, type TreeTiles } from './tiles.js';
 import { compactRangeOfBytes, type ByteRangeTree, type MerkleCountTask, type MerkleRangeTask } from './worker-tasks.js';
@@ -186,23 +187,52 @@ export async function countLedgerLeaves(file: string, opts: LedgerTreeOptions = 
 
 /**
  * What a checkpoint saves beside itself so that later audits and proofs need
- * not re-read the ledger up to it: the compact range of every leaf but the
- * last, and where the last leaf lies. Folding `before` with the last line's
- * leaf hash gives the checkpoint's root, so the saved state is authenticated
- * by the signed checkpoint, and so is the last line (whose entry_hash the
- * next entry must chain onto).
+ * not re-read the ledger up to it: the compact range of the leaves before a
+ * short tail, and where the tail lies. The tail is the last line, or, when
+ * the last lines are blank, the last entry (non-blank line) and the blank
+ * lines after it: the next entry chains onto that entry's entry_hash, so the
+ * audit must read it. Folding `before` with the tail's leaf hashes gives the
+ * checkpoint's root, so the saved state is authenticated by the signed
+ * checkpoint, and so is the tail (and the entry_hash in it).
  */
 export interface LedgerTreeState {
   size: number;
   root: Uint8Array;
-  /** Compact range of [0, size - 1); null for an empty tree. */
+  /** Compact range of [0, tail start): [0, size - 1) unless the last lines are blank; null for an empty tree. */
   before: CompactRangeState | null;
-  /** Byte offset of leaf size - 1 (0 for an empty tree). */
+  /** Byte offset of the tail's first leaf, leaf `before.end` (0 for an empty tree). */
   lastLeafOffset: number;
   /** Byte offset just past leaf size - 1. */
   endOffset: number;
   /** With `collectTiles`. */
   tiles?: TreeTiles;
+}
+
+/** Bytes read backwards per step when looking for the last entry before trailing blank lines. */
+const BACKWARD_READ_BYTES = 64 * 1024;
+
+/**
+ * How many blank lines (isBlankLedgerLine: whitespace only) end just before
+ * byte `offset` (a line start), and whether they reach the file's start
+ * (no entry before them). Reads backwards a window at a time.
+ */
+export function blankLinesBefore(file: string, offset: number): { blank: number; reachedStart: boolean } {
+  let window = BACKWARD_READ_BYTES;
+  for (;;) {
+    const from = Math.max(0, offset - window);
+    const bytes = readBytes(file, from, offset);
+    // Lines of the window, last first; the first one is complete only when the window starts the file.
+    const lines = bytes.toString('utf8').split('\n');
+    lines.pop(); // what follows the "\n" just before `offset`: nothing
+    let blank = 0;
+    for (let i = lines.length - 1; i >= 0; i--) {
+      if (i === 0 && from > 0) break; // a cut line: read a bigger window
+      if (!isBlankLedgerLine(lines[i]!)) return { blank, reachedStart: false };
+      blank++;
+    }
+    if (from === 0) return { blank, reachedStart: true };
+    window *= 2;
+  }
 }
 
 export async function ledgerTreeState(file: string, opts: LedgerTreeOptions = {}): Promise<LedgerTreeState> {
@@ -219,10 +249,17 @@ export async function ledgerTreeState(file: string, opts: LedgerTreeOptions = {}
     collectBlockOffsets(parts, size - 1, [before.endOffset]);
   }
   range.appendLeafHashes(hashLeaves([last], sha256Many));
-  return {
-    size, root: range.root(), before: before.range, lastLeafOffset: before.endOffset, endOffset: before.endOffset + last.length + 1,
-    ...(parts !== undefined ? { tiles: assembleTiles(size, parts) } : {}),
-  };
+  const tiles = parts !== undefined ? { tiles: assembleTiles(size, parts) } : {};
+  const endOffset = before.endOffset + last.length + 1;
+  if (!isBlankLedgerLine(Buffer.from(last).toString('utf8'))) {
+    return { size, root: range.root(), before: before.range, lastLeafOffset: before.endOffset, endOffset, ...tiles };
+  }
+  // The last line is blank: the tail starts at the last entry before it. Finding that
+  // entry's leaf index and offset costs a second pass, only in this (rare) case.
+  const { blank, reachedStart } = blankLinesBefore(file, before.endOffset);
+  const tailStart = reachedStart ? 0 : size - 2 - blank;
+  const head = tailStart === 0 ? { range: { begin: 0, end: 0, nodes: [] }, endOffset: 0 } : await ledgerTreeHead(file, { ...opts, treeSize: tailStart, collectTiles: false });
+  return { size, root: range.root(), before: head.range, lastLeafOffset: head.endOffset, endOffset, ...tiles };
 }
 
 /** The complete line starting at `offset` (a copy), or null when there is none. */

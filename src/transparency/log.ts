@@ -7,14 +7,14 @@
 import { BluxError } from '../errors.js';
 import type { EngineOptions } from '../engine/index.js';
 import { encodeBase64, decodeBase64Strict } from '../formats/base64.js';
-import { checkLedgerLine, parseLedgerObject } from '../formats/ledger-entry.js';
+import { checkLedgerLine, isBlankLedgerLine, parseLedgerObject } from '../formats/ledger-entry.js';
 import type { LedgerEntry } from '../formats/ledger-entry.js';
 import { appendLedgerEntry } from '../store/ledger-file.js';
 import { readTextFile, readTreeState, saveCheckpoint, stateFileOf } from '../store/checkpoints.js';
 import type { TrustPolicy } from '../formats/trust-policy.js';
 import { isVerdict, parseCheckpointNote, refused, signCheckpoint, verifyCheckpointNote, type NoteSigner, type TransparencyVerdict } from './checkpoints.js';
 import { scanLeaves } from './leaf-reader.js';
-import { countLedgerLeaves, engineSha256Many, ledgerTreeState, readLeafAt, subtreeHashesFromTiles, subtreeHashesOfFile, type LedgerTreeOptions } from './ledger-tree.js';
+import { countLedgerLeaves, engineSha256Many, ledgerTreeState, subtreeHashesFromTiles, subtreeHashesOfFile, type LedgerTreeOptions } from './ledger-tree.js';
 import type { TreeTiles } from './tiles.js';
 import { CompactRange, consistencyProofRanges, hashLeaves, verifyConsistency, type Sha256Many, type TreeNode } from './merkle.js';
 
@@ -160,6 +160,33 @@ export interface IncrementalAuditResult extends TransparencyVerdict {
   first_bad_line?: number;
 }
 
+/** Copies of the `count` complete lines from byte `offset`, and the offset past them; null when there are fewer. */
+function readLeavesAt(ledger: string, offset: number, count: number): { lines: Uint8Array[]; endOffset: number } | null {
+  const lines: Uint8Array[] = [];
+  let endOffset = offset;
+  scanLeaves(ledger, (batch) => {
+    batch.lines.forEach((line, i) => {
+      lines.push(Uint8Array.from(line));
+      endOffset = batch.offsets[i]! + line.length + 1;
+    });
+  }, { start: offset, maxLeaves: count, chunkBytes: TAIL_READ_BYTES });
+  return lines.length === count ? { lines, endOffset } : null;
+}
+
+/** Read size for the checkpoint's tail (usually one line). */
+const TAIL_READ_BYTES = 64 * 1024;
+
+/** The entry_hash of the last non-blank line, or null when every line is blank. */
+function lastEntryHash(lines: readonly Uint8Array[]): string | null {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const text = Buffer.from(lines[i]!).toString('utf8');
+    if (isBlankLedgerLine(text)) continue;
+    const entryHash = parseLedgerObject(text)?.get('entry_hash');
+    return typeof entryHash === 'string' ? entryHash : null;
+  }
+  return null;
+}
+
 /** The MTH of a range of the old tree that is one node of its compact range (which a consistency proof's old part always is). */
 function oldNodeHash(nodes: readonly TreeNode[], begin: number, end: number): Uint8Array {
   const node = nodes.find((n) => n.index * 2 ** n.level === begin && (n.index + 1) * 2 ** n.level === end);
@@ -208,20 +235,25 @@ export async function auditSinceCheckpoint(ledger: string, checkpointFile: strin
   let bytesRead = 0;
   let leavesHashed = 0;
   if (checkpoint.size > 0) {
-    const last = readLeafAt(ledger, state.lastLeafOffset);
-    if (last === null || state.lastLeafOffset + last.length + 1 !== state.endOffset) {
+    // The tail: the checkpoint's last line, or its last entry and the blank lines after it (LedgerTreeState).
+    const tailLeaves = checkpoint.size - range.end;
+    const tail = tailLeaves >= 1 ? readLeavesAt(ledger, state.lastLeafOffset, tailLeaves) : null;
+    if (tail === null || tail.endOffset !== state.endOffset) {
       return { ...refused('leaf-mismatch', `line ${checkpoint.size} of the ledger is no longer where the checkpoint saw it (byte ${state.lastLeafOffset}): the ledger was rewritten; run a full audit`), ...base };
     }
-    bytesRead += last.length + 1;
-    range.appendLeafHashes(hashLeaves([last], sha256Many));
-    leavesHashed++;
+    bytesRead += tail.endOffset - state.lastLeafOffset;
+    range.appendLeafHashes(hashLeaves(tail.lines, sha256Many));
+    leavesHashed += tail.lines.length;
     if (range.root().some((b, i) => b !== checkpoint.rootHash[i])) {
       return { ...refused('root-mismatch', `the ledger up to line ${checkpoint.size} does not give the checkpoint's root: the ledger or the saved state was changed; run a full audit`), ...base, bytes_read: bytesRead, leaves_hashed: leavesHashed };
     }
-    // Authenticated by the root now: its entry_hash is what the next entry must link to (null for a blank line).
-    const lastEntry = parseLedgerObject(Buffer.from(last).toString('utf8'));
-    const entryHash = lastEntry?.get('entry_hash');
-    prevHash = typeof entryHash === 'string' ? entryHash : null;
+    // Authenticated by the root now: the last entry's entry_hash is what the next entry must link to
+    // (blank lines link nothing; null when there is no entry at all).
+    prevHash = lastEntryHash(tail.lines);
+    if (prevHash === null && tailLeaves < checkpoint.size) {
+      // Saved before tails reached back to the last entry: the entry the next one chains onto is not covered.
+      return { ...refused('leaf-mismatch', `the checkpoint's last line is blank and its saved tree state does not cover the entry before it: run a full audit (or make a new checkpoint)`), ...base, bytes_read: bytesRead, leaves_hashed: leavesHashed };
+    }
   }
   const oldNodes = range.state().nodes;
 
