@@ -74,6 +74,23 @@ describe('verify offline, through the CLI', () => {
     expect(noPolicy.stderr).toContain('--policy');
   });
 
+  it('ledger checkpoint verify --json and add-cosignature --json: a thrown error is printed as JSON too (exit 2)', async () => {
+    for (const args of [
+      ['ledger', 'checkpoint', 'verify', at('no-such-checkpoint.txt'), '--json'],
+      ['ledger', 'checkpoint', '--json', 'verify', at('no-such-checkpoint.txt')],
+      ['ledger', 'checkpoint', 'add-cosignature', at('no-such-checkpoint.txt'), at('nor-this.txt'), '--json'],
+    ]) {
+      const result = await cli(...args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.json, `${args.join(' ')}: ${result.stdout}`).toMatchObject({ status: 'error', reason: 'file-not-found', file: at('no-such-checkpoint.txt') });
+    }
+    // Without --json the error stays one line on stderr and stdout is empty.
+    const plain = await cli('ledger', 'checkpoint', 'verify', at('no-such-checkpoint.txt'));
+    expect(plain.code).toBe(2);
+    expect(plain.stdout).toBe('');
+    expect(plain.stderr).toContain('no-such-checkpoint.txt');
+  });
+
   it('a witness refuses a rollback (exit 1); consistency proofs between checkpoints verify', async () => {
     const home = path.join(dir, 'second');
     const env2 = { BLUX_REG_CONFIG_DIR: home };
