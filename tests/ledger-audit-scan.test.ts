@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 
 import { CanonicalLineScanner, copyWithoutMembers } from '../src/formats/ledger-line-scan.js';
+import { ByteStringCache } from '../src/audit/byte-strings.js';
 import { canonicalPython } from '../src/formats/canonical/python.js';
 import { fromPlain, parseJson, type JsonObject } from '../src/formats/canonical/json-value.js';
 
@@ -82,6 +83,22 @@ describe('CanonicalLineScanner', () => {
       const n = copyWithoutMembers(bytes, 0, bytes.length, [scanner.entryHash, scanner.sig], out);
       const { entry_hash: _h, sig: _s, ...rest } = plain as Record<string, unknown>;
       expect(new TextDecoder().decode(out.subarray(0, n))).toBe(canonicalPython(fromPlain(rest)));
+    }
+  });
+});
+
+describe('ByteStringCache (tally names)', () => {
+  it('returns the right string for names that share their ends and differ only in the middle', () => {
+    const cache = new ByteStringCache();
+    // Equal length, equal first and last 8 bytes: the same cache key, so a hit must still be checked byte by byte.
+    const names = ['aaaaaaaa0000bbbbbbbb', 'aaaaaaaa1111bbbbbbbb', 'aaaaaaaa2222bbbbbbbb', 'short', '2026-01-20', '2026-01-21'];
+    const line = bytesOf(names.join('|'));
+    for (let round = 0; round < 3; round++) {
+      let at = 0;
+      for (const name of names) {
+        expect(cache.get(line, at, at + name.length)).toBe(name);
+        at += name.length + 1;
+      }
     }
   });
 });

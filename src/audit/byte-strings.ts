@@ -8,13 +8,20 @@
 const MAX_CACHED = 4096;
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
+/** Bytes hashed from each end of a longer string (names that differ only in the middle share a slot: correct, just uncached). */
+const KEY_SAMPLE = 8;
 
 export class ByteStringCache {
   readonly #byHash = new Map<number, string>();
 
   get(bytes: Uint8Array, start: number, end: number): string {
+    // Key on the length and at most the first and last KEY_SAMPLE bytes: the
+    // hit is checked byte by byte anyway, and hashing all 64 hex digits of an
+    // actor per line cost as much as that check.
     let h = FNV_OFFSET ^ (end - start);
-    for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, FNV_PRIME);
+    const headEnd = Math.min(end, start + KEY_SAMPLE);
+    for (let i = start; i < headEnd; i++) h = Math.imul(h ^ bytes[i]!, FNV_PRIME);
+    for (let i = Math.max(headEnd, end - KEY_SAMPLE); i < end; i++) h = Math.imul(h ^ bytes[i]!, FNV_PRIME);
     const cached = this.#byHash.get(h);
     if (cached !== undefined && equalsAscii(bytes, start, end, cached)) return cached;
     const text = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
