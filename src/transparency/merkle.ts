@@ -49,8 +49,29 @@ export function hashLeaves(leaves: readonly Uint8Array[], sha256Many: Sha256Many
 
 const NODE_INPUT_BYTES = 1 + 2 * HASH_SIZE;
 
-/** SHA-256 of `input`, written to out[at, at + 32) (the hot path's hasher, flat-hash.ts). */
-export type HashInto = (input: Uint8Array, out: Buffer, at: number) => void;
+/**
+ * SHA-256 of `input` as a 32-character latin1 string (one char per byte): the
+ * cheapest digest node:crypto hands out, and strings of a batch are joined
+ * and written into a flat level with one call (flat-hash.ts).
+ */
+export type Sha256Latin1 = (input: Uint8Array) => string;
+
+/**
+ * Buffer#latin1Write: what Buffer#write(s, at, n, 'latin1') ends in, without
+ * its argument normalization. Node's own code uses it; when a runtime lacks
+ * it, write() does the same.
+ */
+type Latin1Writer = (this: Buffer, text: string, at: number, length: number) => number;
+const latin1Write: Latin1Writer =
+  (Buffer.prototype as unknown as { latin1Write?: Latin1Writer }).latin1Write ??
+  function (this: Buffer, text, at, length) {
+    return this.write(text, at, length, 'latin1');
+  };
+
+/** Writes the digests (latin1 strings) into `out` from byte `at`, one native call for all of them. */
+export function writeDigests(out: Buffer, digests: readonly string[], at: number): void {
+  if (digests.length > 0) latin1Write.call(out, digests.join(''), at, digests.length * HASH_SIZE);
+}
 
 /**
  * A *flat level* holds the hashes j = 0, 1, ... of a run at byte
@@ -219,47 +240,47 @@ export class CompactRange {
     if (leftover === 1) this.nodes.push({ level, index: start + run.length - 1, hash: run[run.length - 1]! });
   }
 
-  /** appendLeafHashes for leaf hashes in a flat level (merkle.ts FLAT_LEAD layout), hashed with `hashInto`. */
-  appendFlatLeafHashes(level0: Buffer, count: number, hashInto: HashInto): void {
+  /** appendLeafHashes for leaf hashes in a flat level (FLAT_LEAD layout), node pairs hashed with `sha256`. */
+  appendFlatLeafHashes(level0: Buffer, count: number, sha256: Sha256Latin1): void {
     if (count === 0) return;
     const first = this.endIndex;
     this.endIndex += count;
-    this.appendFlatLevel(0, first, level0, count, hashInto);
+    this.appendFlatLevel(0, first, level0, count, sha256);
   }
 
   /** appendLevel over a flat level: the same pairing, each pair hashed in place. */
-  private appendFlatLevel(level: number, start: number, flat: Buffer, count: number, hashInto: HashInto): void {
+  private appendFlatLevel(level: number, start: number, flat: Buffer, count: number, sha256: Sha256Latin1): void {
     const run = plainBytes(flat);
-    const parents = allocFlatLevel(Math.floor(count / 2) + 1);
-    let parentCount = 0;
+    const digests: string[] = [];
     let i = 0;
     if (start % 2 === 1) {
       const last = this.nodes[this.nodes.length - 1];
       if (last !== undefined && last.level === level && last.index === start - 1) {
         this.nodes.pop();
-        hashInto(nodeInput(last.hash, run.subarray(FLAT_LEAD, FLAT_LEAD + HASH_SIZE)), parents, FLAT_LEAD);
-        parentCount = 1;
+        digests.push(sha256(nodeInput(last.hash, run.subarray(FLAT_LEAD, FLAT_LEAD + HASH_SIZE))));
       } else {
         // A right child whose left sibling lies before `begin`: it stays as it is.
         this.nodes.push({ level, index: start, hash: flatHashAt(run, 0) });
       }
       i = 1;
     }
-    const firstParent = Math.floor(start / 2) + (start % 2 === 1 && parentCount === 0 ? 1 : 0);
+    const firstParent = Math.floor(start / 2) + (start % 2 === 1 && digests.length === 0 ? 1 : 0);
     for (; i + 1 < count; i += 2) {
       // The byte before hash i (the last byte of hash i - 1, or the spare byte) holds 0x01 for this call.
       const prefixAt = FLAT_LEAD + i * HASH_SIZE - 1;
       const saved = run[prefixAt]!;
       run[prefixAt] = NODE_HASH_PREFIX;
-      hashInto(run.subarray(prefixAt, prefixAt + NODE_INPUT_BYTES), parents, FLAT_LEAD + parentCount * HASH_SIZE);
+      digests.push(sha256(run.subarray(prefixAt, prefixAt + NODE_INPUT_BYTES)));
       run[prefixAt] = saved;
-      parentCount++;
     }
+    const parentCount = digests.length;
     if (parentCount > 0) {
+      const parents = allocFlatLevel(parentCount);
+      writeDigests(parents, digests, FLAT_LEAD);
       if (this.onNode !== undefined && level + 1 >= this.onNodeFromLevel) {
         for (let p = 0; p < parentCount; p++) this.onNode({ level: level + 1, index: firstParent + p, hash: flatHashAt(parents, p) });
       }
-      this.appendFlatLevel(level + 1, firstParent, parents, parentCount, hashInto);
+      this.appendFlatLevel(level + 1, firstParent, parents, parentCount, sha256);
     }
     if (i < count) this.nodes.push({ level, index: start + i, hash: flatHashAt(run, i) });
   }
