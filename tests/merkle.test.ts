@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { closeEnginePool } from '../src/engine/index.js';
-import { scanLeaves } from '../src/transparency/leaf-reader.js';
+import { countLines, scanLeaves } from '../src/transparency/leaf-reader.js';
 import { ledgerTreeHead, ledgerTreeState, subtreeHashesFromTiles, subtreeHashesOfFile } from '../src/transparency/ledger-tree.js';
 import { decodeTiles, encodeTiles } from '../src/transparency/tiles.js';
 import { sha256Latin1For } from '../src/transparency/flat-hash.js';
@@ -162,6 +162,24 @@ describe('the flat hot path (leaf hashes in one buffer, node pairs hashed in pla
           expect(tree.endOffset).toBe(size);
         }
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('countLines (the count pass of a parallel tree)', () => {
+  it('counts the complete lines of a file and of line-aligned sub-ranges: blank lines yes, a torn tail no', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'blux-count-'));
+    try {
+      const file = path.join(dir, 'ledger.jsonl');
+      writeFileSync(file, `a\n\n${'b'.repeat(3 << 20)}\n\nc\ntorn`);
+      const size = statSync(file).size;
+      expect(countLines(file)).toBe(5);
+      expect(countLines(file, { start: 2, end: size })).toBe(4);
+      expect(countLines(file, { start: 0, end: 2 })).toBe(1);
+      expect(countLines(file)).toBe(scanLeaves(file, () => {}).leaves);
+      expect(() => countLines(path.join(dir, 'missing.jsonl'))).toThrow(expect.objectContaining({ code: 'file-not-found' }));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

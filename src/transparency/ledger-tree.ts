@@ -10,7 +10,7 @@ import { getBackend, type EngineOptions } from '../engine/index.js';
 import { defaultJobs, getEnginePool } from '../engine/pool.js';
 import { resolveBackendName } from '../engine/backend-name.js';
 import { isBlankLedgerLine } from '../formats/ledger-entry.js';
-import { fileSize, readBytes, scanLeaves } from './leaf-reader.js';
+import { countLines, fileSize, readBytes, scanLeaves } from './leaf-reader.js';
 import { CompactRange, hashLeaves, type CompactRangeState, type LeafRange, type Sha256Many } from './merkle.js';
 import { assembleTiles, BLOCK_LEAVES, collectBlockOffsets, collectTileNodes, emptyTileParts, subtreeHashFromTiles, type BlockReader, type TileParts, type TreeTiles } from './tiles.js';
 import { compactRangeOfBytes, type ByteRangeTree, type MerkleCountTask, type MerkleRangeTask } from './worker-tasks.js';
@@ -178,7 +178,7 @@ export function subtreeHashesOfFile(file: string, ranges: readonly LeafRange[], 
 export async function countLedgerLeaves(file: string, opts: LedgerTreeOptions = {}): Promise<number> {
   const jobs = opts.jobs ?? defaultJobs();
   const size = fileSize(file);
-  if (jobs <= 1 || size < MIN_PARALLEL_BYTES) return scanLeaves(file, () => {}, { end: size }).leaves;
+  if (jobs <= 1 || size < MIN_PARALLEL_BYTES) return countLines(file, { end: size });
   const pool = getEnginePool(jobs);
   const slices = splitFileIntoLineRanges(file, size, jobs);
   const counts = (await Promise.all(slices.map((s) => pool.run({ file, ...s } satisfies MerkleCountTask, { name: 'merkleCountLines' })))) as number[];

@@ -7,7 +7,7 @@
 import { getBackend } from '../engine/index.js';
 import type { BackendName } from '../engine/types.js';
 import { sha256Latin1For, hashLeafSpans } from './flat-hash.js';
-import { scanLeafSpans, scanLeaves, type SpanBatch } from './leaf-reader.js';
+import { countLines, scanLeafSpans, type SpanBatch } from './leaf-reader.js';
 import { CompactRange, type CompactRangeState } from './merkle.js';
 import { collectBlockOffsets, collectTileNodes, emptyTileParts, TILE_LEVEL, type TileParts } from './tiles.js';
 
@@ -19,7 +19,7 @@ export interface MerkleCountTask {
 
 /** Worker task: the number of complete lines in [start, end). */
 export function merkleCountLines(task: MerkleCountTask): number {
-  return scanLeaves(task.file, () => {}, { start: task.start, end: task.end }).leaves;
+  return countLines(task.file, { start: task.start, end: task.end });
 }
 
 export interface MerkleRangeTask extends MerkleCountTask {
