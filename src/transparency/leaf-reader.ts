@@ -164,9 +164,10 @@ export function scanLeafSpans(file: string, onBatch: (batch: SpanBatch) => void,
       position += read;
       bytesRead += read;
       filled += read;
-      // A read of r bytes holds at most r line ends.
-      batch.starts = grown(batch.starts, read + 1);
-      batch.ends = grown(batch.ends, read + 1);
+      // A read of r bytes holds at most r line ends, and no more than the lines still wanted are taken.
+      const mostLines = Math.min(read, maxLeaves - leaves) + 1;
+      batch.starts = grown(batch.starts, mostLines);
+      batch.ends = grown(batch.ends, mostLines);
       batch.buffer = buffer;
       const view = buffer.subarray(0, filled);
       let count = 0;

@@ -10,7 +10,7 @@ import { getBackend, type EngineOptions } from '../engine/index.js';
 import { defaultJobs, getEnginePool } from '../engine/pool.js';
 import { resolveBackendName } from '../engine/backend-name.js';
 import { isBlankLedgerLine } from '../formats/ledger-entry.js';
-import { countLines, fileSize, readBytes, scanLeaves } from './leaf-reader.js';
+import { countLines, fileSize, readBytes, scanLeafSpans, scanLeaves, type SpanBatch } from './leaf-reader.js';
 import { CompactRange, hashLeaves, type CompactRangeState, type LeafRange, type Sha256Many } from './merkle.js';
 import { assembleTiles, BLOCK_LEAVES, collectBlockOffsets, collectTileNodes, emptyTileParts, subtreeHashFromTiles, type BlockReader, type TileParts, type TreeTiles } from './tiles.js';
 import { compactRangeOfBytes, type ByteRangeTree, type MerkleCountTask, type MerkleRangeTask } from './worker-tasks.js';
@@ -271,6 +271,15 @@ export function readLeafAt(file: string, offset: number): Uint8Array | null {
   return line;
 }
 
+/** The batch's lines as views of one copy of their bytes (one copy per read, not per line). */
+function copyLines(batch: SpanBatch): Uint8Array[] {
+  const base = batch.starts[0]!;
+  const bytes = Uint8Array.prototype.slice.call(batch.buffer, base, batch.ends[batch.count - 1]);
+  const lines: Uint8Array[] = new Array(batch.count);
+  for (let i = 0; i < batch.count; i++) lines[i] = bytes.subarray(batch.starts[i]! - base, batch.ends[i]! - base);
+  return lines;
+}
+
 /** Read size for the last block, whose end no saved offset gives. */
 const BLOCK_READ_BYTES = 256 * 1024;
 
@@ -297,7 +306,7 @@ export function subtreeHashesFromTiles(file: string, tiles: TreeTiles, ranges: r
       // The next block's offset bounds the read to this block's bytes (one read; the last block reads to its end).
       const next = tiles.blockOffsets[block + 1];
       const bounds = next !== undefined && next > offset ? { end: next, chunkBytes: next - offset } : { chunkBytes: BLOCK_READ_BYTES };
-      scanLeaves(file, (batch) => read.push(...batch.lines.map((l) => Uint8Array.from(l))), { start: offset, maxLeaves: count, ...bounds });
+      scanLeafSpans(file, (batch) => read.push(...copyLines(batch)), { start: offset, maxLeaves: count, ...bounds });
       if (read.length !== count) throw new BluxError('ledger-corrupt', `block ${block} of the saved tiles has ${read.length} lines, expected ${count}: the ledger changed since the checkpoint`, { file });
       lines = read;
       blockLines.set(block, lines);
