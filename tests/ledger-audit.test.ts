@@ -10,7 +10,7 @@ import { auditLedgerSequential } from '../src/audit/sequential.js';
 import { LEDGER_KERNELS } from '../src/audit/kernels.js';
 import type { LedgerAuditReport } from '../src/audit/report.js';
 import type { AuditTrust } from '../src/audit/signature-policy.js';
-import { closeEnginePool } from '../src/engine/pool.js';
+import { closeEnginePool, isEnginePoolWarm } from '../src/engine/pool.js';
 import { entryLine, generateLedgerLines, makeSigner, trustOf, type TestSigner } from './ledger-audit-fixtures.js';
 import { FIXTURE_DIR } from './helpers/cli.js';
 
@@ -209,6 +209,19 @@ describe('fast path == slow path on generated ledgers', () => {
       const fast = await auditLedger(file, { kernel: chunk % 2 === 0 ? 'native' : 'wasm', chunkSize: chunk, rangeBytes: chunk * 3, poolFromBytes: Number.POSITIVE_INFINITY });
       expect(verdictOf(fast)).toEqual(verdictOf(reference));
     }), { numRuns: 150 });
+  });
+});
+
+describe('job count', () => {
+  it('checks a ledger in this thread with one job, whatever its size (no worker to start)', async () => {
+    const file = writeLedger(joinLines(generateLedgerLines(40, { seed: 21 })));
+    await closeEnginePool();
+    const one = await auditLedger(file, { jobs: 1, poolFromBytes: 0, rangeBytes: 600 });
+    expect(isEnginePoolWarm(1)).toBe(false);
+    expect(one).toMatchObject({ status: 'valid', entries: 40, jobs: 1 });
+    const two = await auditLedger(file, { jobs: 2, poolFromBytes: 0, rangeBytes: 600 });
+    expect(two.jobs).toBe(2);
+    expect(verdictOf(two)).toEqual(verdictOf(one));
   });
 });
 

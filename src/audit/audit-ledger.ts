@@ -10,8 +10,8 @@
  *
  * Memory: each worker holds one read buffer of `chunkSize` bytes; the main
  * thread holds the replies of the ranges in flight (tallies only: counts
- * per name). Small ledgers are checked in this thread: starting workers
- * costs more than they would save.
+ * per name). Small ledgers, and any ledger with one job, are checked in
+ * this thread: starting workers costs more than they would save.
  */
 import { statSync } from 'node:fs';
 
@@ -47,7 +47,7 @@ export interface AuditLedgerOptions {
   chunkSize?: number;
   /** Target size of a range (one worker task); 8 MiB unless given. */
   rangeBytes?: number;
-  /** Ledgers smaller than this are checked in this thread; 4 MiB unless given (0: always the pool). */
+  /** Ledgers smaller than this are checked in this thread; 4 MiB unless given (0: the pool whenever jobs > 1; one job is always in-thread). */
   poolFromBytes?: number;
   /** Called as ranges finish, with the bytes of the ranges finished so far. */
   onProgress?: (bytesDone: number, totalBytes: number) => void;
@@ -152,7 +152,8 @@ export async function auditLedger(file: string, opts: AuditLedgerOptions = {}): 
   const trust = opts.trust ?? NO_TRUST;
 
   const size = await settledSize(file);
-  const inThread = size < (opts.poolFromBytes ?? DEFAULT_POOL_FROM_BYTES);
+  // One job gains nothing from a worker but its start-up (~100 ms) and a thread hop per range.
+  const inThread = jobs === 1 || size < (opts.poolFromBytes ?? DEFAULT_POOL_FROM_BYTES);
   const ranges = size === 0 ? [] : splitFileIntoLineRanges(file, size, rangeCountFor(size, inThread ? 1 : jobs, rangeBytes));
   const taskOf = (range: ByteRange): RangeCheckTask => ({
     file, start: range.start, end: range.end, chunkSize, kernel, ed25519Backend, trust,
