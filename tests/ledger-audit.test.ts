@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Ajv } from 'ajv';
 
-import { auditLedger, type AuditLedgerOptions } from '../src/audit/audit-ledger.js';
+import { auditLedger, prestartLedgerAudit, type AuditLedgerOptions } from '../src/audit/audit-ledger.js';
 import { auditLedgerSequential } from '../src/audit/sequential.js';
 import { LEDGER_KERNELS } from '../src/audit/kernels.js';
 import type { LedgerAuditReport } from '../src/audit/report.js';
@@ -222,6 +222,19 @@ describe('job count', () => {
     const two = await auditLedger(file, { jobs: 2, poolFromBytes: 0, rangeBytes: 600 });
     expect(two.jobs).toBe(2);
     expect(verdictOf(two)).toEqual(verdictOf(one));
+  });
+
+  it('prestarts the pool only for an audit that will use it', async () => {
+    const file = writeLedger(joinLines(generateLedgerLines(40, { seed: 22 })));
+    await closeEnginePool();
+    expect(prestartLedgerAudit(file, 1, 0)).toBe(false);
+    expect(prestartLedgerAudit(file, 2)).toBe(false); // under 4 MiB: checked in-thread
+    expect(prestartLedgerAudit(path.join(scratch, 'missing.jsonl'), 2, 0)).toBe(false);
+    expect(isEnginePoolWarm(2)).toBe(false);
+    expect(prestartLedgerAudit(file, 2, 0)).toBe(true);
+    expect(isEnginePoolWarm(2)).toBe(true);
+    const report = await auditLedger(file, { jobs: 2, poolFromBytes: 0, rangeBytes: 600 });
+    expect(report).toMatchObject({ status: 'valid', entries: 40, jobs: 2 });
   });
 });
 

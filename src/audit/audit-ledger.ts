@@ -17,7 +17,7 @@ import { statSync } from 'node:fs';
 
 import { BluxError } from '../errors.js';
 import { resolveBackendName } from '../engine/backend-name.js';
-import { checkJobs, defaultJobs, getEnginePool } from '../engine/pool.js';
+import { checkJobs, defaultJobs, getEnginePool, prestartEnginePool } from '../engine/pool.js';
 import type { BackendName } from '../engine/types.js';
 import { toInputError } from '../io/read-document.js';
 import { withSharedLock } from '../store/file-lock.js';
@@ -215,6 +215,27 @@ async function checkOnPool(
   }
   // Replies still coming are not needed; keep their rejections from going unhandled.
   for (const dropped of inFlight) dropped.catch(() => undefined);
+}
+
+/**
+ * Starts the engine pool's threads now when an audit of `file` with `jobs`
+ * will use them (more than one job, a ledger of at least `poolFromBytes`), so
+ * their start-up (~100 ms each, more on a loaded machine) overlaps the
+ * caller's own set-up (loading keys and revocations) instead of preceding
+ * the first range. Only a hint: a file it cannot stat is left to the audit
+ * to report. Returns whether the pool was started.
+ */
+export function prestartLedgerAudit(file: string, jobs: number = defaultJobs(), poolFromBytes: number = DEFAULT_POOL_FROM_BYTES): boolean {
+  if (jobs <= 1) return false;
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return false;
+  }
+  if (size < poolFromBytes) return false;
+  prestartEnginePool(jobs);
+  return true;
 }
 
 /** The report of a ledger that does not exist yet (a fresh config folder): an empty, valid chain. */
