@@ -145,7 +145,10 @@ Exit codes: 0 valid, 1 invalid (first_bad_line and reason in the report), 2 usag
       const context = contextFrom(cmd);
       if (flags.since !== undefined) return incrementalAudit(ledger, flags.since, flags.policy, context, flags.json === true);
       if (flags.policy !== undefined) throw usageError('--policy goes with --since (checkpoint policies); a full audit checks signatures against trusted keys');
-      const { auditLedger, emptyLedgerAuditReport, parseExpectHead, auditTrustFrom } = await import('../../audit/audit-ledger.js');
+      const { auditLedger, emptyLedgerAuditReport, parseExpectHead, auditTrustFrom, prestartLedgerAudit } = await import('../../audit/audit-ledger.js');
+      // Worker threads start while this thread loads keys and revocations (only when the ledger is big enough to use them).
+      if (flags.jobs !== undefined) prestartLedgerAudit(ledger, flags.jobs);
+      else prestartLedgerAudit(ledger);
       const expectHead = flags.expectHead === undefined ? undefined : parseExpectHead(flags.expectHead);
       const { loadTrustContext } = await import('../../trust/context.js');
       const trust = auditTrustFrom(
