@@ -27,7 +27,6 @@ import {
   parsePublicKeyPem,
   privateKeyDer,
   rawPublicKeyFromDer,
-  seedFromPrivateKeyDer,
 } from '../formats/keys.js';
 import {
   decryptSeed,
@@ -348,13 +347,12 @@ export async function generateKey(location: KeysLocation, name: string, options:
   const force = options.force ?? false;
   if (!force) refuseExisting(keysDir, name);
 
-  const { privateKey } = crypto.generateKeyPairSync('ed25519');
-  const der = privateKey.export({ format: 'der', type: 'pkcs8' });
-  const seed = seedFromPrivateKeyDer(der);
-  der.fill(0);
-  if (seed === null) throw new BluxError('internal', 'node:crypto returned a non-Ed25519 private key');
+  // An Ed25519 private key is 32 random bytes (RFC 8032 5.1.5). Drawn here rather than through
+  // generateKeyPairSync: Node 20 can deadlock when the garbage collector destroys a finished
+  // key-generation job (seen in a process that made a thousand keys: ~KeyGenJob -> mutex).
+  const seed = new Uint8Array(crypto.randomBytes(32));
   try {
-    const publicKey = publicKeyOf(privateKey);
+    const publicKey = publicKeyOf(privateKeyObject(seed));
     const privateText = await privateFileText(seed, publicKey, options.passphrase ?? null);
     writeKeyPair(keysDir, name, { privateText, publicKey }, force);
     return readKey(keysDir, name);

@@ -5,9 +5,10 @@
  * crypto_sign_verify_detached called directly on each item.
  */
 import { createRequire } from 'node:module';
-import { generateKeyPairSync, randomFillSync, sign } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomFillSync, sign } from 'node:crypto';
 
 import { BluxError } from '../../errors.js';
+import { privateKeyDer } from '../../formats/keys.js';
 import type { Ed25519VerifyItem } from '../../engine/index.js';
 import { readyBackends } from '../backends.js';
 import { ed25519BackendFor } from '../../engine/backends/auto.js';
@@ -39,10 +40,17 @@ interface SodiumVerify {
   crypto_sign_verify_detached(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
 }
 
+/**
+ * A signer from a random seed through createPrivateKey, not generateKeyPairSync:
+ * Node 20.20 can deadlock the main thread when the garbage collector destroys
+ * a finished key-generation job (seen here: a `--quick` run hung in
+ * ~KeyGenJob -> uv_mutex_lock under a GC triggered by an allocation), and a
+ * run makes a thousand keys.
+ */
 function newSigner(): { publicKey: Uint8Array; sign: (message: Uint8Array) => Uint8Array } {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const privateKey = createPrivateKey({ key: Buffer.from(privateKeyDer(randomFillSync(new Uint8Array(32)))), format: 'der', type: 'pkcs8' });
   // The raw 32-byte key is the JWK's `x`.
-  const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
+  const raw = Buffer.from(createPublicKey(privateKey).export({ format: 'jwk' }).x!, 'base64url');
   return { publicKey: new Uint8Array(raw), sign: (message) => new Uint8Array(sign(null, message, privateKey)) };
 }
 
