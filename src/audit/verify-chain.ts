@@ -5,6 +5,7 @@
  * (audit-ledger.ts): parallel, with signatures and the full report.
  */
 import type { LedgerLineProblem } from '../formats/ledger-entry.js';
+import type { LedgerAuditReport } from './report.js';
 import { auditLedgerSequential } from './sequential.js';
 
 export interface LedgerAuditOptions {
@@ -16,26 +17,11 @@ export interface LedgerAuditOptions {
   backend?: string;
 }
 
-export interface LedgerAuditResult {
-  status: 'valid' | 'invalid';
-  reason: 'ok' | LedgerLineProblem;
-  file: string;
-  /** 1-based, blank lines counted; null when valid. */
-  first_bad_line: number | null;
-  /** What is wrong with the first bad line. */
-  detail?: string;
-  /** The last line read had no "\n" (a crash mid-write, or a hand edit). Only lines up to the first bad one are read. */
-  torn_last_line: boolean;
-  /** Entries that verified: all of them when valid, the intact prefix before the first bad line otherwise. */
-  entries: number;
-  /** `entry_hash` of the last entry that verified: the head to compare with a known one. */
-  last_hash: string | null;
-  /** Counts over the entries that verified. */
-  actions: Record<string, number>;
-  actors: Record<string, number>;
-  first_ts: string | null;
-  last_ts: string | null;
-}
+/** The report's chain part (report.ts documents each field); `reason` is only ever a chain reason here. */
+export type LedgerAuditResult = Pick<
+  LedgerAuditReport,
+  'status' | 'file' | 'first_bad_line' | 'detail' | 'torn_last_line' | 'entries' | 'last_hash' | 'actions' | 'actors' | 'first_ts' | 'last_ts'
+> & { reason: 'ok' | LedgerLineProblem };
 
 /**
  * Verifies the chain of the ledger at `ledgerPath`: every non-blank line must
