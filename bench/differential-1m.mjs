@@ -35,6 +35,8 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
+import { mulberry32 } from './lib/prng.mjs';
+
 const CHUNK = 10_000;
 /** Per chunk of CHUNK items. */
 const MAKE_UP = {
@@ -221,14 +223,7 @@ async function worker() {
 
   /** mulberry32, seeded from (seed, chunk) through SHA-256 so neighbouring chunks are unrelated. */
   function prngFor(chunk) {
-    let state = createHash('sha256').update(`${seed}:${chunk}`).digest().readUInt32LE(0);
-    return () => {
-      state = (state + 0x6d2b79f5) >>> 0;
-      let t = state;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-    };
+    return mulberry32(createHash('sha256').update(`${seed}:${chunk}`).digest().readUInt32LE(0));
   }
 
   function buildChunk(chunk) {

@@ -48,6 +48,8 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import { mulberry32 } from './lib/prng.mjs';
+
 import { encodeBase64 } from '../dist/formats/base64.js';
 import { canonicalFor } from '../dist/formats/canonical/index.js';
 import { MANIFEST_SUFFIX, newManifestV2Body, serializeManifestFile, withSignaturesV2 } from '../dist/formats/manifest.js';
@@ -152,17 +154,8 @@ function round(value, digits) {
   return Math.round(value * f) / f;
 }
 
-/** mulberry32: a small seeded PRNG, so the sizes are the same on every run with one --seed. */
-function prng(seedValue) {
-  let a = seedValue >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded, so the sizes are the same on every run with one --seed. */
+const prng = mulberry32;
 
 // ---------------------------------------------------------------------------
 // Processes

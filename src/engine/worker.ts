@@ -21,6 +21,8 @@ import { BluxError } from '../errors.js';
 import { getBackend } from './index.js';
 import { describeFileError } from './file-errors.js';
 import type { BackendName, Ed25519VerifyItem } from './types.js';
+import type { RangeCheckReply, RangeCheckTask } from '../audit/range-check.js';
+import type { ByteRangeTree, MerkleCountTask, MerkleRangeTask } from '../transparency/worker-tasks.js';
 
 type PiscinaExports = typeof import('piscina');
 
@@ -257,5 +259,27 @@ export async function verifyEd25519(task: VerifyEd25519Task): Promise<unknown> {
   const verdicts = await getBackend(task.backend).verifyEd25519Batch(unpackEd25519Batch(task.batch));
   return piscinaApi().move(Uint8Array.from(verdicts, (valid) => (valid ? 1 : 0)));
 }
-export { merkleCountLines, merkleRange } from '../transparency/worker-tasks.js';
-export { checkLedgerRange as auditLedgerRange } from '../audit/range-check.js';
+
+// ---------------------------------------------------------------------------
+// Tasks of other modules: loaded by their first task, not when the thread starts
+// ---------------------------------------------------------------------------
+
+// Static re-exports made every thread load the ledger audit and the Merkle
+// code at start-up, also the threads verify-batch starts for hashing only: the
+// worker's module graph went from ~18 to ~30 ms. A dynamic import costs one
+// resolved promise per task after the first (tasks are megabyte ranges).
+
+/** Worker task: the ledger audit of one line-aligned byte range (audit/range-check.ts). */
+export async function auditLedgerRange(task: RangeCheckTask): Promise<RangeCheckReply> {
+  return (await import('../audit/range-check.js')).checkLedgerRange(task);
+}
+
+/** Worker task: the lines of a byte range of a ledger (transparency/worker-tasks.ts). */
+export async function merkleCountLines(task: MerkleCountTask): Promise<number> {
+  return (await import('../transparency/worker-tasks.js')).merkleCountLines(task);
+}
+
+/** Worker task: the Merkle compact range of a byte range of a ledger (transparency/worker-tasks.ts). */
+export async function merkleRange(task: MerkleRangeTask): Promise<ByteRangeTree> {
+  return (await import('../transparency/worker-tasks.js')).merkleRange(task);
+}

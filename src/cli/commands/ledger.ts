@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { contextFrom, parseCount, passphraseGetter } from '../context.js';
 import { printJson, reportError, say } from '../output.js';
+import { printVerifierKey } from '../verifier-key.js';
 import { reportVerdict } from './proof.js';
 
 type Run = (action: (cmd: Command) => Promise<number>) => (...args: unknown[]) => Promise<void>;
@@ -159,14 +160,8 @@ export function registerLedgerCommands(program: Command, programRun: Run): void 
     .option('--json', 'print {name, vkey, fingerprint} as JSON')
     .action(run(async (cmd) => {
       const flags = cmd.opts<{ key: string; origin?: string; json?: boolean }>();
-      const { getKey } = await import('../../store/keystore.js');
-      const { encodeVerifierKey, SignatureType } = await import('../../formats/note.js');
-      const key = getKey(contextFrom(cmd).paths.keysDir, flags.key);
-      const name = flags.origin ?? defaultOrigin(flags.key);
-      const vkey = encodeVerifierKey(name, SignatureType.ed25519, key.publicKey);
-      if (flags.json === true) printJson({ name, vkey, fingerprint: key.fingerprint });
-      else say(vkey);
-      return 0;
+      const { SignatureType } = await import('../../formats/note.js');
+      return printVerifierKey(cmd, flags.key, flags.origin ?? defaultOrigin(flags.key), SignatureType.ed25519, flags.json === true);
     }));
 
   ledger

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { contextFrom, passphraseGetter } from '../context.js';
 import { printJson, say } from '../output.js';
+import { printVerifierKey } from '../verifier-key.js';
 import { reportVerdict } from './proof.js';
 
 type Run = (action: (cmd: Command) => Promise<number>) => (...args: unknown[]) => Promise<void>;
@@ -22,14 +23,8 @@ export function registerWitnessCommands(program: Command, run: Run): void {
     .option('--json', 'print {name, vkey, fingerprint} as JSON')
     .action(run(async (cmd) => {
       const flags = cmd.opts<{ key: string; name?: string; json?: boolean }>();
-      const { getKey } = await import('../../store/keystore.js');
-      const { encodeVerifierKey, SignatureType } = await import('../../formats/note.js');
-      const key = getKey(contextFrom(cmd).paths.keysDir, flags.key);
-      const name = flags.name ?? defaultWitnessName(flags.key);
-      const vkey = encodeVerifierKey(name, SignatureType.cosignatureV1, key.publicKey);
-      if (flags.json === true) printJson({ name, vkey, fingerprint: key.fingerprint });
-      else say(vkey);
-      return 0;
+      const { SignatureType } = await import('../../formats/note.js');
+      return printVerifierKey(cmd, flags.key, flags.name ?? defaultWitnessName(flags.key), SignatureType.cosignatureV1, flags.json === true);
     }));
 
   witness
