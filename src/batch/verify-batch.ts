@@ -16,22 +16,21 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { BluxError } from '../errors.js';
 import { resolveBackendName } from '../engine/backend-name.js';
-import { sha256Files, verifyEd25519Parallel, type FileHashResult, type FileToHash } from '../engine/index.js';
-import type { Ed25519VerifyItem } from '../engine/types.js';
+import { sha256Files, type FileHashResult, type FileToHash } from '../engine/index.js';
 import { readJsonDocument } from '../io/read-document.js';
 import type { TrustContext } from '../trust/context.js';
 import {
-  checkArtifactDigest, isPrepared, judgeSigners, prepareManifest, signedBytes,
+  checkArtifactDigest, isPrepared, judgeSigners, prepareManifest,
   type ArtifactLocator, type ManifestVerdict, type PreparedManifest,
 } from '../verify/manifest.js';
 import { lexicalTraversalProblem, locateArtifact } from '../verify/artifact-path.js';
-import { finishSignatureChecks, planSignatureChecks, type SignaturePlan } from '../verify/signers.js';
 import { discover, type DiscoveredFile } from './discover.js';
 import {
   byPath, computeTotals, isFailure, REPORT_FORMAT, reportStatus,
   type ArtifactResult, type BatchReport, type SignerResult,
 } from './report.js';
 import { inShard, type Shard } from './shard.js';
+import { startSignatureChecks, type GroupChecks } from './signature-checks.js';
 
 export interface BatchProgress {
   readonly filesDone: number;
@@ -61,8 +60,6 @@ export interface BatchRun extends AsyncIterable<ArtifactResult> {
   report(): Promise<BatchReport>;
 }
 
-/** Signatures are verified in batches of about this many: large enough for the pool, small enough to stream results. */
-const SIGNATURE_FLUSH_ITEMS = 2048;
 /** Manifests are read and prepared this many at a time. */
 const MANIFEST_CONCURRENCY = 64;
 
@@ -180,6 +177,19 @@ export function verifyBatch(paths: readonly string[], options: VerifyBatchOption
   let tree = '';
   const jobsUsed = options.jobs ?? os.availableParallelism();
   const abort = new AbortController();
+
+  /** The verdict of an artifact whose digest matches its manifests, from its signature checks. */
+  const judgeGroup = (group: ArtifactGroup, digest: string, checks: GroupChecks): ArtifactResult => {
+    const signers: SignerResult[] = [];
+    checks.forEach((manifestChecks, i) => {
+      for (const c of manifestChecks) signers.push({ fingerprint: c.keyFingerprint, name: c.keyName, status: c.status, manifest: group.manifestDisplays[i]! });
+    });
+    const verdict = judgeSigners(group.manifests[0]!, digest, checks.flat(), requireSigners);
+    return {
+      path: group.display, size: group.size, sha256: digest, manifests: group.manifestDisplays,
+      signers, verdict: verdict.status === 'valid' ? 'verified' : 'failed', reason: verdict.reason, message: verdict.message,
+    };
+  };
 
   async function* run(): AsyncGenerator<ArtifactResult> {
     const found = await discover(paths, { recursive: options.recursive === true });
@@ -327,36 +337,10 @@ export function verifyBatch(paths: readonly string[], options: VerifyBatchOption
       }
     }
 
-    // As digests arrive, queue the artifacts' signature checks and verify them in big batches.
-    interface Pending { group: ArtifactGroup; digest: string; plans: SignaturePlan[] }
-    let queue: Pending[] = [];
-    let queuedItems = 0;
-    const flush = async function* (): AsyncGenerator<ArtifactResult> {
-      const batch = queue;
-      queue = [];
-      queuedItems = 0;
-      const items: Ed25519VerifyItem[] = batch.flatMap((p) => p.plans.flatMap((plan) => plan.items));
-      const verdicts = await verifyEd25519Parallel(items, { backend, ...(options.jobs !== undefined ? { jobs: options.jobs } : {}) });
-      let offset = 0;
-      for (const pending of batch) {
-        const signers: SignerResult[] = [];
-        const allChecks = [];
-        for (let i = 0; i < pending.plans.length; i++) {
-          const plan = pending.plans[i]!;
-          const checks = finishSignatureChecks(plan, verdicts.slice(offset, offset + plan.items.length), options.trust);
-          offset += plan.items.length;
-          allChecks.push(...checks);
-          for (const c of checks) signers.push({ fingerprint: c.keyFingerprint, name: c.keyName, status: c.status, manifest: pending.group.manifestDisplays[i]! });
-        }
-        const verdict = judgeSigners(pending.group.manifests[0]!, pending.digest, allChecks, requireSigners);
-        yield emit({
-          path: pending.group.display, size: pending.group.size, sha256: pending.digest, manifests: pending.group.manifestDisplays,
-          signers, verdict: verdict.status === 'valid' ? 'verified' : 'failed', reason: verdict.reason, message: verdict.message,
-        });
-        if (abort.signal.aborted) return;
-      }
-    };
-
+    // The signatures are checked meanwhile (they do not depend on the digests); each verdict needs both.
+    const signatures = startSignatureChecks(pendingGroups, {
+      trust: options.trust, backend, signal: abort.signal, ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
+    });
     try {
       for await (const group of digests.inArrivalOrder(pendingGroups, (g) => g.real)) {
         const hash = await digests.get(group.real);
@@ -367,10 +351,7 @@ export function verifyBatch(paths: readonly string[], options: VerifyBatchOption
           if (mismatch !== undefined && mismatch !== null) {
             yield emit(failed(group.display, group.manifestDisplays, mismatch.reason, mismatch.message, { size: hash.size, sha256: hash.sha256 }));
           } else {
-            const plans = group.manifests.map((m) => planSignatureChecks(m.manifest.signatures, signedBytes(m.manifest), options.trust));
-            queue.push({ group, digest: hash.sha256, plans });
-            queuedItems += plans.reduce((n, p) => n + p.items.length, 0);
-            if (queuedItems >= SIGNATURE_FLUSH_ITEMS) yield* flush();
+            yield emit(judgeGroup(group, hash.sha256, await signatures.checksOf(group)));
           }
         }
         if (abort.signal.aborted) return;
@@ -382,7 +363,6 @@ export function verifyBatch(paths: readonly string[], options: VerifyBatchOption
       // Stopped early or failed: hashing still running ends with the abort.
       if (abort.signal.aborted) await Promise.allSettled(hashing);
     }
-    if (queue.length > 0) yield* flush();
   }
 
   let finished: Promise<BatchReport> | null = null;

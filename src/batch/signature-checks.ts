@@ -1,0 +1,128 @@
+/**
+ * verify-batch's signature checks, run while the pool hashes.
+ *
+ * A manifest's signers signed the manifest, which names the artifact's
+ * digest: whether the signatures hold does not depend on the bytes of the
+ * artifact. So the checks need not wait for hashing. They start as soon as
+ * the manifests are read, one engine call at a time over slices of about
+ * SIGNATURE_SLICE_ITEMS signatures (each call is itself spread over the
+ * pool), and each artifact's verdict takes its checks when its digest
+ * arrives. Before, the checks ran after the digests, so the last artifacts'
+ * signatures were a tail on an otherwise idle machine.
+ *
+ * Only one slice's engine batch is in memory at a time: a tree of a million
+ * manifests does not build a million signed messages at once.
+ */
+import { BluxError } from '../errors.js';
+import { verifyEd25519Parallel } from '../engine/index.js';
+import type { BackendName, Ed25519VerifyItem } from '../engine/types.js';
+import type { TrustContext } from '../trust/context.js';
+import { signedBytes, type PreparedManifest } from '../verify/manifest.js';
+import { finishSignatureChecks, planSignatureChecks, type SignatureCheck, type SignaturePlan } from '../verify/signers.js';
+
+/** Signatures per engine call: large enough for the pool, small enough that results keep streaming. */
+export const SIGNATURE_SLICE_ITEMS = 2048;
+
+/** The artifacts whose manifests are checked: anything with a list of prepared manifests. */
+export interface SignedGroup {
+  readonly manifests: readonly PreparedManifest[];
+}
+
+/** Per manifest of a group (same order), the checks of its signatures. */
+export type GroupChecks = SignatureCheck[][];
+
+export interface SignatureCheckOptions {
+  readonly trust: TrustContext;
+  readonly backend: BackendName;
+  readonly jobs?: number;
+  readonly signal: AbortSignal;
+}
+
+interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Nobody may ask for a group's checks (the run stopped, or its digest
+  // failed): a rejection then must not surface as an unhandled one. A caller
+  // that awaits the promise still sees it.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+/** Consecutive runs of groups holding about `maxItems` signatures each (a group is never split). */
+function slices<G extends SignedGroup>(groups: readonly G[], maxItems: number): G[][] {
+  const result: G[][] = [];
+  let current: G[] = [];
+  let items = 0;
+  for (const group of groups) {
+    current.push(group);
+    for (const manifest of group.manifests) items += manifest.manifest.signatures.length;
+    if (items >= maxItems) {
+      result.push(current);
+      current = [];
+      items = 0;
+    }
+  }
+  if (current.length > 0) result.push(current);
+  return result;
+}
+
+/**
+ * Starts checking every group's signatures, in the groups' order, and returns
+ * at once. `checksOf(group)` resolves when that group's slice is done; it
+ * rejects if the engine failed or the signal aborted the run.
+ */
+export function startSignatureChecks<G extends SignedGroup>(
+  groups: readonly G[],
+  options: SignatureCheckOptions,
+): { checksOf(group: G): Promise<GroupChecks> } {
+  const pending = new Map<G, Deferred<GroupChecks>>(groups.map((g) => [g, deferred<GroupChecks>()]));
+  const results = new Map<G, Promise<GroupChecks>>([...pending].map(([g, d]) => [g, d.promise]));
+  const { trust, backend, signal } = options;
+
+  const checkSlice = async (slice: readonly G[]): Promise<void> => {
+    const plans: SignaturePlan[][] = slice.map((group) =>
+      group.manifests.map((m) => planSignatureChecks(m.manifest.signatures, signedBytes(m.manifest), trust)));
+    const items: Ed25519VerifyItem[] = plans.flatMap((groupPlans) => groupPlans.flatMap((plan) => plan.items));
+    const verdicts = await verifyEd25519Parallel(items, { backend, signal, ...(options.jobs !== undefined ? { jobs: options.jobs } : {}) });
+    let offset = 0;
+    slice.forEach((group, g) => {
+      const checks = plans[g]!.map((plan) => {
+        const done = finishSignatureChecks(plan, verdicts.slice(offset, offset + plan.items.length), trust);
+        offset += plan.items.length;
+        return done;
+      });
+      pending.get(group)!.resolve(checks);
+      pending.delete(group);
+    });
+  };
+
+  void (async () => {
+    try {
+      for (const slice of slices(groups, SIGNATURE_SLICE_ITEMS)) {
+        signal.throwIfAborted();
+        await checkSlice(slice);
+      }
+    } catch (error) {
+      for (const d of pending.values()) d.reject(error);
+      pending.clear();
+    }
+  })();
+
+  return {
+    checksOf(group: G): Promise<GroupChecks> {
+      const result = results.get(group);
+      if (result !== undefined) return result;
+      return Promise.reject(new BluxError('internal', 'signature checks asked for a group that was not given'));
+    },
+  };
+}
