@@ -4,7 +4,19 @@
  * the bar appears only for files of 64 MiB and more.
  */
 import fs from 'node:fs';
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type CliProgress from 'cli-progress';
+
+/**
+ * cli-progress (and string-width under it) is loaded only when a bar is
+ * shown: ~10 ms of module loading that --json runs and CI logs never need,
+ * on the path of every verify-batch start.
+ */
+let cliProgressModule: typeof CliProgress | undefined;
+function cliProgress(): typeof CliProgress {
+  cliProgressModule ??= createRequire(import.meta.url)('cli-progress') as typeof CliProgress;
+  return cliProgressModule;
+}
 
 const BAR_THRESHOLD_BYTES = 64 * 1024 * 1024;
 
@@ -22,14 +34,14 @@ export function hashProgress(file: string, quiet: boolean): ProgressHandle | nul
     return null;
   }
   if (total < BAR_THRESHOLD_BYTES) return null;
-  const bar = new cliProgress.SingleBar(
+  const bar = new (cliProgress().SingleBar)(
     {
       stream: process.stderr,
       format: 'hashing {bar} {percentage}% | {value}/{total} MiB | ETA {eta}s',
       hideCursor: true,
       clearOnComplete: true,
     },
-    cliProgress.Presets.shades_classic,
+    cliProgress().Presets.shades_classic,
   );
   const mib = (bytes: number) => Math.round(bytes / (1024 * 1024));
   bar.start(mib(total), 0);
@@ -55,15 +67,15 @@ export interface BatchProgressHandle {
 /** The verify-batch bar: files, bytes, rate, ETA. Null when not on a terminal. */
 export function batchProgress(quiet: boolean): BatchProgressHandle | null {
   if (quiet || process.stderr.isTTY !== true) return null;
-  const bar = new cliProgress.SingleBar(
+  const bar = new (cliProgress().SingleBar)(
     {
       stream: process.stderr,
-      format: 'verifying {bar} {percentage}% | {files} files | {done}/{total} | {rate} | ETA {eta_formatted}',
+      format: 'verifying {bar} {percentage}% | {files} files | {done}/{all} | {rate} | ETA {eta_formatted}',
       hideCursor: true,
       clearOnComplete: true,
       etaBuffer: 50,
     },
-    cliProgress.Presets.shades_classic,
+    cliProgress().Presets.shades_classic,
   );
   const started = performance.now();
   const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
@@ -76,7 +88,8 @@ export function batchProgress(quiet: boolean): BatchProgressHandle | null {
       const payload = {
         files: `${p.filesDone}/${p.filesTotal}`,
         done: gib(p.bytesDone),
-        total: gib(p.bytesTotal),
+        // Not `total`: cli-progress fills that token itself, with the bar's raw total (bytes).
+        all: gib(p.bytesTotal),
         rate: seconds > 0 ? `${(p.bytesDone / 1e9 / seconds).toFixed(2)} GB/s` : '-',
       };
       // Progress in bytes (floored to 1 for an all-empty tree, so the bar can finish).
