@@ -52,7 +52,15 @@ interface SodiumAead {
   randombytes_buf(buffer: Uint8Array): void;
   sodium_memzero(buffer: Uint8Array): void;
 }
-const sodium = createRequire(import.meta.url)('sodium-native') as SodiumAead;
+/**
+ * Loaded on first use: every command that reads the keystore imports this
+ * module, and most (verify, verify-batch) never touch a private key.
+ */
+let sodiumModule: SodiumAead | undefined;
+function sodium(): SodiumAead {
+  sodiumModule ??= createRequire(import.meta.url)('sodium-native') as SodiumAead;
+  return sodiumModule;
+}
 
 export const ENVELOPE_FORMAT = 'blux-reg-encrypted-key';
 export const ENVELOPE_VERSION = 1;
@@ -120,10 +128,10 @@ export async function encryptSeed(
   const key = await deriveKey(passphrase, header.kdf);
   try {
     const ciphertext = new Uint8Array(seed.length + TAG_LENGTH);
-    sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(ciphertext, seed, additionalData(header), null, nonce, key);
+    sodium().crypto_aead_xchacha20poly1305_ietf_encrypt(ciphertext, seed, additionalData(header), null, nonce, key);
     return { ...header, ciphertext };
   } finally {
-    sodium.sodium_memzero(key);
+    sodium().sodium_memzero(key);
   }
 }
 
@@ -140,7 +148,7 @@ export async function decryptSeed(
   const key = await deriveKey(passphrase, envelope.kdf);
   const seed = new Uint8Array(ED25519_SEED_LENGTH);
   try {
-    sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+    sodium().crypto_aead_xchacha20poly1305_ietf_decrypt(
       seed,
       null,
       envelope.ciphertext,
@@ -150,13 +158,13 @@ export async function decryptSeed(
     );
     return seed;
   } catch (cause) {
-    sodium.sodium_memzero(seed);
+    sodium().sodium_memzero(seed);
     throw new BluxError('wrong-passphrase', `wrong passphrase for key "${label.name}" (or the key file was altered)`, {
       file: label.file,
       cause,
     });
   } finally {
-    sodium.sodium_memzero(key);
+    sodium().sodium_memzero(key);
   }
 }
 
@@ -246,7 +254,7 @@ async function deriveKey(passphrase: string, kdf: EncryptedKeyEnvelope['kdf']): 
       raw: true,
     });
   } finally {
-    sodium.sodium_memzero(password);
+    sodium().sodium_memzero(password);
   }
 }
 
@@ -287,7 +295,7 @@ function deterministicJson(value: unknown): string {
 
 function randomBytes(length: number): Uint8Array {
   const bytes = new Uint8Array(length);
-  sodium.randombytes_buf(bytes);
+  sodium().randombytes_buf(bytes);
   return bytes;
 }
 
