@@ -70,6 +70,7 @@ export {
   type CompactRangeState, type LeafRange, type ProofCheck, type Sha256Many,
 } from './transparency/merkle.js';
 export { ledgerTreeHead, ledgerTreeState, countLedgerLeaves, type LedgerTreeHead, type LedgerTreeState, type LedgerTreeOptions } from './transparency/ledger-tree.js';
+export { sha256x4, type Sha256x4Options } from './transparency/sha256x4.js';
 export { signCheckpoint, addCosignature, verifyCheckpointNote, type TransparencyVerdict, type TransparencyReason } from './transparency/checkpoints.js';
 export {
   createCheckpoint, proveConsistency, checkConsistencyProof, auditSinceCheckpoint,

@@ -47,7 +47,8 @@ export function hashLeaves(leaves: readonly Uint8Array[], sha256Many: Sha256Many
   return sha256Many(inputs);
 }
 
-const NODE_INPUT_BYTES = 1 + 2 * HASH_SIZE;
+/** 0x01 || left || right. */
+export const NODE_INPUT_BYTES = 1 + 2 * HASH_SIZE;
 
 /**
  * SHA-256 of `input` as a 32-character latin1 string (one char per byte): the
@@ -55,6 +56,13 @@ const NODE_INPUT_BYTES = 1 + 2 * HASH_SIZE;
  * and written into a flat level with one call (flat-hash.ts).
  */
 export type Sha256Latin1 = (input: Uint8Array) => string;
+
+/**
+ * Node hashes of adjacent pairs of a flat level: parent p is
+ * SHA-256(0x01 || hash first + 2p || hash first + 2p + 1), returned as a new
+ * flat level. The level is left as it was.
+ */
+export type NodePairHasher = (level: Buffer, first: number, pairCount: number) => Buffer;
 
 /**
  * Buffer#latin1Write: what Buffer#write(s, at, n, 'latin1') ends in, without
@@ -240,49 +248,45 @@ export class CompactRange {
     if (leftover === 1) this.nodes.push({ level, index: start + run.length - 1, hash: run[run.length - 1]! });
   }
 
-  /** appendLeafHashes for leaf hashes in a flat level (FLAT_LEAD layout), node pairs hashed with `sha256`. */
-  appendFlatLeafHashes(level0: Buffer, count: number, sha256: Sha256Latin1): void {
+  /** appendLeafHashes for leaf hashes in a flat level (FLAT_LEAD layout), node pairs hashed a level at a time by `hashPairs`. */
+  appendFlatLeafHashes(level0: Buffer, count: number, hashPairs: NodePairHasher): void {
     if (count === 0) return;
     const first = this.endIndex;
     this.endIndex += count;
-    this.appendFlatLevel(0, first, level0, count, sha256);
+    this.appendFlatLevel(0, first, level0, count, hashPairs);
   }
 
-  /** appendLevel over a flat level: the same pairing, each pair hashed in place. */
-  private appendFlatLevel(level: number, start: number, flat: Buffer, count: number, sha256: Sha256Latin1): void {
-    const run = plainBytes(flat);
-    const digests: string[] = [];
+  /** appendLevel over a flat level: the same pairing, all pairs of the level hashed in one call. */
+  private appendFlatLevel(level: number, start: number, flat: Buffer, count: number, hashPairs: NodePairHasher): void {
+    let run = flat;
+    let runStart = start;
+    let runCount = count;
+    const last = this.nodes[this.nodes.length - 1];
+    if (start % 2 === 1 && last !== undefined && last.level === level && last.index === start - 1) {
+      // The run's first node completes a pair with the range's last node: the run starts one node earlier.
+      this.nodes.pop();
+      run = allocFlatLevel(count + 1);
+      run.set(last.hash, FLAT_LEAD);
+      flat.copy(run, FLAT_LEAD + HASH_SIZE, FLAT_LEAD, FLAT_LEAD + count * HASH_SIZE);
+      runStart -= 1;
+      runCount += 1;
+    }
     let i = 0;
-    if (start % 2 === 1) {
-      const last = this.nodes[this.nodes.length - 1];
-      if (last !== undefined && last.level === level && last.index === start - 1) {
-        this.nodes.pop();
-        digests.push(sha256(nodeInput(last.hash, run.subarray(FLAT_LEAD, FLAT_LEAD + HASH_SIZE))));
-      } else {
-        // A right child whose left sibling lies before `begin`: it stays as it is.
-        this.nodes.push({ level, index: start, hash: flatHashAt(run, 0) });
-      }
+    if (runStart % 2 === 1) {
+      // A right child whose left sibling lies before `begin`: it stays as it is.
+      this.nodes.push({ level, index: runStart, hash: flatHashAt(run, 0) });
       i = 1;
     }
-    const firstParent = Math.floor(start / 2) + (start % 2 === 1 && digests.length === 0 ? 1 : 0);
-    for (; i + 1 < count; i += 2) {
-      // The byte before hash i (the last byte of hash i - 1, or the spare byte) holds 0x01 for this call.
-      const prefixAt = FLAT_LEAD + i * HASH_SIZE - 1;
-      const saved = run[prefixAt]!;
-      run[prefixAt] = NODE_HASH_PREFIX;
-      digests.push(sha256(run.subarray(prefixAt, prefixAt + NODE_INPUT_BYTES)));
-      run[prefixAt] = saved;
-    }
-    const parentCount = digests.length;
-    if (parentCount > 0) {
-      const parents = allocFlatLevel(parentCount);
-      writeDigests(parents, digests, FLAT_LEAD);
+    const pairCount = Math.floor((runCount - i) / 2);
+    if (pairCount > 0) {
+      const parents = hashPairs(run, i, pairCount);
+      const firstParent = (runStart + i) / 2;
       if (this.onNode !== undefined && level + 1 >= this.onNodeFromLevel) {
-        for (let p = 0; p < parentCount; p++) this.onNode({ level: level + 1, index: firstParent + p, hash: flatHashAt(parents, p) });
+        for (let p = 0; p < pairCount; p++) this.onNode({ level: level + 1, index: firstParent + p, hash: flatHashAt(parents, p) });
       }
-      this.appendFlatLevel(level + 1, firstParent, parents, parentCount, sha256);
+      this.appendFlatLevel(level + 1, firstParent, parents, pairCount, hashPairs);
     }
-    if (i < count) this.nodes.push({ level, index: start + i, hash: flatHashAt(run, i) });
+    if (i + 2 * pairCount < runCount) this.nodes.push({ level, index: runStart + runCount - 1, hash: flatHashAt(run, runCount - 1) });
   }
 
   /** Appends one node (which must start at `end`), merging siblings as they complete. */

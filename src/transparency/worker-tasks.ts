@@ -6,7 +6,7 @@
  */
 import { getBackend } from '../engine/index.js';
 import type { BackendName } from '../engine/types.js';
-import { sha256Latin1For, hashLeafSpans } from './flat-hash.js';
+import { hashLeafSpans, nodePairHasherFor, sha256Latin1For } from './flat-hash.js';
 import { countLines, scanLeafSpans, type SpanBatch } from './leaf-reader.js';
 import { CompactRange, type CompactRangeState } from './merkle.js';
 import { collectBlockOffsets, collectTileNodes, emptyTileParts, TILE_LEVEL, type TileParts } from './tiles.js';
@@ -60,6 +60,7 @@ function lineOffsets(batch: SpanBatch): number[] {
 export function compactRangeOfBytes(task: MerkleRangeTask): ByteRangeTree {
   const backend = getBackend(task.backend);
   const sha256 = sha256Latin1For(task.backend);
+  const hashPairs = nodePairHasherFor(task.backend);
   const range = new CompactRange(task.beginLeaf, (items) => backend.sha256Many(items));
   const tiles = task.collectTiles === true ? emptyTileParts() : undefined;
   if (tiles !== undefined) {
@@ -71,7 +72,7 @@ export function compactRangeOfBytes(task: MerkleRangeTask): ByteRangeTree {
     task.file,
     (batch) => {
       if (tiles !== undefined) collectBlockOffsets(tiles, range.end, lineOffsets(batch));
-      range.appendFlatLeafHashes(hashLeafSpans(batch, sha256), batch.count, sha256);
+      range.appendFlatLeafHashes(hashLeafSpans(batch, sha256), batch.count, hashPairs);
       const batchEnd = batch.fileOffset + batch.ends[batch.count - 1]! + 1;
       if (task.progress !== undefined) Atomics.add(task.progress, 0, BigInt(batchEnd - endOffset));
       endOffset = batchEnd;
