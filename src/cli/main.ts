@@ -6,6 +6,6 @@
  */
 import { startEngineEarly } from './early-start.js';
 
-startEngineEarly(process.argv.slice(2));
+await startEngineEarly(process.argv.slice(2));
 const { main } = await import('./program.js');
 await main();
