@@ -10,6 +10,9 @@
 //        so that verify-batch does not count it as an unsigned file)
 //      - `openssl dgst -sha256 FILE...` (skipped, and said so, if openssl is missing)
 //      - verify-batch `--jobs 1` and `--jobs 2`
+//      - the floor: bare threads (1 and 2) that only read and SHA-256 the same
+//        files (bench/lib/hash-floor.mjs), i.e. what the hardware allows any
+//        Node program; verify-batch's distance to it is its own overhead
 //    Targets: verify-batch <= 0.12x sha256sum and <= 0.6x openssl, jobs1/jobs2
 //    >= 1.8x, peak RSS of the verify-batch process <= 300 MB (GNU time %M, or
 //    VmHWM polled from /proc when /usr/bin/time is missing).
@@ -107,6 +110,7 @@ const progress = args.json || !process.stderr.isTTY ? () => undefined : (line) =
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cliMain = path.join(repo, 'dist', 'cli', 'main.js');
+const hashFloorScript = path.join(repo, 'bench', 'lib', 'hash-floor.mjs');
 
 // ---------------------------------------------------------------------------
 // Tools
@@ -282,6 +286,23 @@ async function runVerifyBatch(cfg, tree, expected, extraArgs = []) {
     }
   }
   return { wallS: run.wallS, cpuS: run.cpuS, otherCores: run.otherCores, reportWallS: report.timings.wall_seconds, maxRssKiB: run.maxRssKiB, jobs: report.jobs, backend: report.backend };
+}
+
+/**
+ * The hardware floor (bench/lib/hash-floor.mjs): bare threads that only read
+ * and SHA-256 the same files, started as a process like verify-batch. Its
+ * digests are checked too.
+ */
+async function runHashFloor(tree, expected, jobs, listFile) {
+  const run = await timed(process.execPath, [hashFloorScript, '--jobs', String(jobs), '--list', listFile]);
+  if (run.code !== 0) fail('hash-floor failed', run);
+  const lines = run.stdout.split('\n').filter((l) => l !== '');
+  if (lines.length !== expected.size) throw new Error(`hash-floor printed ${lines.length} digests, expected ${expected.size}`);
+  for (const line of lines) {
+    const rel = path.relative(tree, line.slice(66)).split(path.sep).join('/');
+    if (expected.get(rel) !== line.slice(0, 64)) throw new Error(`hash-floor digest of ${rel} is wrong`);
+  }
+  return { wallS: run.wallS, cpuS: run.cpuS, otherCores: run.otherCores };
 }
 
 async function runSha256sum(tree, sumsFile, count) {
@@ -534,12 +555,16 @@ try {
     spawnSync('sync');
     const warmed = warm(big.tree);
     log(`  ${big.files} files, ${(big.bytes / GIB).toFixed(3)} GiB in ${big.generateS.toFixed(1)} s; warmed ${warmed.files} files (${(warmed.bytes / GIB).toFixed(3)} GiB)`);
+    const floorList = path.join(workDir, 'big', 'floor-files.txt');
+    fs.writeFileSync(floorList, [...big.expected.keys()].map((rel) => `${path.join(big.tree, rel)}\n`).join(''));
 
     const measures = {
       verify_batch: { label: 'verify-batch (default jobs)', run: () => runVerifyBatch(cfg, big.tree, big.expected) },
       verify_batch_jobs1: { label: 'verify-batch --jobs 1', run: () => runVerifyBatch(cfg, big.tree, big.expected, ['--jobs', '1']) },
       verify_batch_jobs2: { label: 'verify-batch --jobs 2', run: () => runVerifyBatch(cfg, big.tree, big.expected, ['--jobs', '2']) },
       sha256sum: { label: 'sha256sum -c SHA256SUMS', run: () => runSha256sum(big.tree, big.sumsFile, big.files) },
+      floor_jobs1: { label: 'floor: 1 bare thread, read + SHA-256', run: () => runHashFloor(big.tree, big.expected, 1, floorList) },
+      floor_jobs2: { label: 'floor: 2 bare threads, read + SHA-256', run: () => runHashFloor(big.tree, big.expected, 2, floorList) },
     };
     if (opensslBin !== null) measures.openssl = { label: 'openssl dgst -sha256 (200 files)', run: () => runOpenssl(big.tree, big.expected) };
     else log('  openssl is missing: its comparison is skipped');
@@ -586,6 +611,11 @@ try {
       verify_batch_vs_openssl: opensslBin !== null ? vb / bigResult.wall_s.openssl.median : null,
       jobs1_vs_jobs2: bigResult.wall_s.verify_batch_jobs1.median / bigResult.wall_s.verify_batch_jobs2.median,
       jobs1_vs_jobs2_report_wall: bigResult.report_wall_s.verify_batch_jobs1.median / bigResult.report_wall_s.verify_batch_jobs2.median,
+      // What the hardware allows: the same read + hash with nothing else, as a process.
+      floor_jobs2_vs_sha256sum: bigResult.wall_s.floor_jobs2.median / bigResult.wall_s.sha256sum.median,
+      floor_jobs2_vs_openssl: opensslBin !== null ? bigResult.wall_s.floor_jobs2.median / bigResult.wall_s.openssl.median : null,
+      floor_jobs1_vs_jobs2: bigResult.wall_s.floor_jobs1.median / bigResult.wall_s.floor_jobs2.median,
+      verify_batch_vs_floor: vb / bigResult.wall_s.floor_jobs2.median,
     };
     bigResult.gb_per_s = big.bytes / 1e9 / vb;
     bigResult.pass = {
@@ -663,11 +693,14 @@ if (args.json) {
     row('sha256sum', 'sha256sum -c SHA256SUMS');
     if (b.wall_s.openssl !== undefined) row('openssl', 'openssl dgst -sha256 (all 200 files)');
     else log('| openssl dgst -sha256 | skipped: openssl missing | | | | | | |');
+    row('floor_jobs1', 'floor: 1 bare thread, read + SHA-256 only (bench/lib/hash-floor.mjs)');
+    row('floor_jobs2', 'floor: 2 bare threads, read + SHA-256 only');
     log(`| verify-batch / sha256sum | ${b.ratios.verify_batch_vs_sha256sum.toFixed(3)}x | | | | | <= ${TARGETS.vsSha256sum}x | ${pf(b.pass.vs_sha256sum)} |`);
     log(`| verify-batch / openssl | ${b.ratios.verify_batch_vs_openssl === null ? 'n/a' : `${b.ratios.verify_batch_vs_openssl.toFixed(3)}x`} | | | | | <= ${TARGETS.vsOpenssl}x | ${pf(b.pass.vs_openssl)} |`);
     log(`| jobs 1 / jobs 2 | ${b.ratios.jobs1_vs_jobs2.toFixed(2)}x | | ${b.ratios.jobs1_vs_jobs2_report_wall.toFixed(2)}x | | | >= ${TARGETS.jobsSpeedup}x | ${pf(b.pass.jobs_speedup)} |`);
     log(`| peak RSS of verify-batch (max of all runs) | ${b.peak_rss_mb === null ? 'n/a' : `${b.peak_rss_mb.max.toFixed(1)} MB`} | ${b.peak_rss_mb === null ? '' : `medians: default ${b.peak_rss_mb.default_jobs.median.toFixed(1)}, j1 ${b.peak_rss_mb.jobs1.median.toFixed(1)}, j2 ${b.peak_rss_mb.jobs2.median.toFixed(1)}`} | | | | <= ${TARGETS.peakRssMB} MB | ${pf(b.pass.peak_rss)} |`);
     log(`| verify-batch throughput | ${b.gb_per_s.toFixed(2)} GB/s | | | | | | |`);
+    log(`| floor (2 threads) / sha256sum, / openssl; floor jobs 1 / jobs 2; verify-batch / floor | ${b.ratios.floor_jobs2_vs_sha256sum.toFixed(3)}x, ${b.ratios.floor_jobs2_vs_openssl === null ? 'n/a' : `${b.ratios.floor_jobs2_vs_openssl.toFixed(3)}x`}; ${b.ratios.floor_jobs1_vs_jobs2.toFixed(2)}x; ${b.ratios.verify_batch_vs_floor.toFixed(2)}x | | | | | | |`);
     log('');
     log(`issue 3 reference on this set: Python original ${REFERENCE.pythonOriginalS} s, sha256sum -c ${REFERENCE.sha256sumS} s, openssl dgst ${REFERENCE.opensslS} s`);
     if (b.cpu_profile !== undefined) log(`cpu profiles: ${b.cpu_profile.dir}`);
