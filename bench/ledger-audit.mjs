@@ -6,9 +6,11 @@
 // first audit worked) and with `sha256sum` of the same file (the machine's
 // speed yardstick). Peak RSS of the audit process on 1M and 10M entries.
 //
-//   npm run build && node bench/ledger-audit.mjs [--quick] [--skip-10m] [--runs 3] [--json]
+//   npm run build && node bench/ledger-audit.mjs [--quick] [--skip-10m | --only-10m] [--runs 3] [--json]
 //
 // --quick: 200,000 unsigned and 50,000 signed entries, one run, no 10M ledger.
+// --only-10m: only the peak RSS of an audit of a 10,000,000-entry ledger
+// (~4.2 GB in the temp folder; TMPDIR picks where), with 2 jobs and with 1.
 // Wall times are medians over --runs runs, with the tools interleaved within
 // each run so a noisy neighbour hits all of them alike; compare ratios.
 // Ledgers are generated in a temp folder (deleted at the end).
@@ -40,6 +42,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string' },
     quick: { type: 'boolean', default: false },
     'skip-10m': { type: 'boolean', default: false },
+    'only-10m': { type: 'boolean', default: false },
     'skip-naive': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     // Internal: run one audit in this process and print its wall time and peak RSS.
@@ -63,10 +66,15 @@ const quick = args.quick;
 const unsignedCount = Number(args.entries ?? (quick ? 200_000 : 1_000_000));
 const signedCount = Number(args['signed-entries'] ?? (quick ? 50_000 : 1_000_000));
 const runs = Number(args.runs ?? (quick ? 1 : 3));
-const with10m = !quick && !args['skip-10m'];
+const only10m = args['only-10m'];
+const with10m = only10m || (!quick && !args['skip-10m']);
+if (only10m && (quick || args['skip-10m'])) {
+  console.error('usage: --only-10m cannot be combined with --quick or --skip-10m');
+  process.exit(2);
+}
 for (const [name, n] of [['--entries', unsignedCount], ['--signed-entries', signedCount], ['--runs', runs]]) {
   if (!Number.isSafeInteger(n) || n < 1) {
-    console.error(`usage: node bench/ledger-audit.mjs [--quick] [--skip-10m] [--runs N] [--entries N] [--signed-entries N] [--json] (${name} must be a positive integer)`);
+    console.error(`usage: node bench/ledger-audit.mjs [--quick] [--skip-10m | --only-10m] [--runs N] [--entries N] [--signed-entries N] [--json] (${name} must be a positive integer)`);
     process.exit(2);
   }
 }
@@ -207,8 +215,9 @@ const median = (values) => {
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'blux-ledger-audit-bench-'));
 const results = { machine: { cpus: os.availableParallelism(), node: process.version }, unsigned: {}, signed: {}, rss: {} };
-try {
-  const signers = makeSigners(16);
+
+/** The 1M comparison: every contender side by side, interleaved per run; fills results.unsigned, .signed, .rows and the 1M RSS. */
+async function compareContenders(signers) {
   const keysDir = path.join(dir, 'keys');
   fs.mkdirSync(keysDir);
   signers.forEach((s, i) => fs.writeFileSync(path.join(keysDir, `actor-${i}.pub.pem`), publicKeyPem(s.publicKey)));
@@ -261,7 +270,7 @@ try {
 
   const sum = median(samples['sha256sum']);
   const signedSum = median(samples['signed sha256sum']);
-  const rows = Object.entries(samples).map(([name, values]) => {
+  results.rows = Object.entries(samples).map(([name, values]) => {
     const isSigned = name.startsWith('signed');
     const seconds = median(values);
     const entries = isSigned ? signedCount : unsignedCount;
@@ -271,34 +280,50 @@ try {
       ...(cpu ? { cpu_us_per_entry: (median(cpu) * 1e6) / entries } : {}),
     };
   });
-  results.rows = rows;
+  fs.rmSync(signed);
 
   // Peak RSS of a whole audit process (workers included), default jobs.
-  results.rss[`${unsignedCount.toLocaleString('en-US')}`] = peakRss(unsigned, 2);
-  if (with10m) {
-    const big = path.join(dir, 'ledger-10m.jsonl');
-    fs.rmSync(signed);
-    t = performance.now();
-    await generateLedger(big, 10_000_000, signers, false);
-    log(`generated 10,000,000 entries in ${((performance.now() - t) / 1000).toFixed(0)} s`);
-    results.rss['10,000,000'] = peakRss(big, 2);
-    fs.rmSync(big);
-  }
+  results.rss[`${unsignedCount.toLocaleString('en-US')} entries, 2 jobs`] = peakRss(unsigned, 2);
+  fs.rmSync(unsigned);
+}
 
-  if (args.json) {
-    console.log(JSON.stringify(results, null, 2));
-  } else {
-    console.log(`\nLedger audit, ${unsignedCount.toLocaleString('en-US')} unsigned entries (${(unsignedBytes / 1e6).toFixed(0)} MB, ~${results.unsigned.bytes_per_line} B/line) and ${signedCount.toLocaleString('en-US')} signed entries by 16 actors; ${results.machine.cpus} cores, Node ${process.version}; medians of ${runs} run(s)\n`);
+/** Peak RSS of audits of a 10,000,000-entry ledger (~4.2 GB on disk), with 2 jobs and with 1. */
+async function measure10m(signers) {
+  const big = path.join(dir, 'ledger-10m.jsonl');
+  const t = performance.now();
+  await generateLedger(big, 10_000_000, signers, false);
+  log(`generated 10,000,000 entries (${(fs.statSync(big).size / 1e9).toFixed(2)} GB) in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+  for (const jobs of [2, 1]) {
+    const r = peakRss(big, jobs);
+    if (r.status !== 'valid' || r.entries !== 10_000_000) throw new Error(`10M audit: ${JSON.stringify(r)}`);
+    results.rss[`10,000,000 entries, ${jobs} job${jobs > 1 ? 's' : ''}`] = r;
+    log(`10M audit, ${jobs} job(s): peak RSS ${r.maxRssMb.toFixed(0)} MB, ${r.seconds.toFixed(1)} s`);
+  }
+  fs.rmSync(big);
+}
+
+function printTables() {
+  if (results.rows !== undefined) {
+    const { unsigned } = results;
+    console.log(`\nLedger audit, ${unsignedCount.toLocaleString('en-US')} unsigned entries (${(unsigned.bytes / 1e6).toFixed(0)} MB, ~${unsigned.bytes_per_line} B/line) and ${signedCount.toLocaleString('en-US')} signed entries by 16 actors; ${results.machine.cpus} cores, Node ${process.version}; medians of ${runs} run(s)\n`);
     console.log('| contender | wall s | entries/s | x sha256sum of the same file | CPU us/entry (all threads) |');
     console.log('|---|---:|---:|---:|---:|');
-    for (const r of rows) {
+    for (const r of results.rows) {
       const cpu = r.cpu_us_per_entry === undefined ? '' : r.cpu_us_per_entry.toFixed(2);
       console.log(`| ${r.name} | ${r.seconds.toFixed(3)} | ${r.entries_per_second.toLocaleString('en-US')} | ${r.vs_sha256sum.toFixed(2)} | ${cpu} |`);
     }
-    console.log('\n| peak RSS (audit process, 2 jobs) | MB | audit s |');
-    console.log('|---|---:|---:|');
-    for (const [name, r] of Object.entries(results.rss)) console.log(`| ${name} entries | ${r.maxRssMb.toFixed(0)} | ${r.seconds.toFixed(2)} |`);
   }
+  console.log('\n| peak RSS (whole audit process) | MB | audit s |');
+  console.log('|---|---:|---:|');
+  for (const [name, r] of Object.entries(results.rss)) console.log(`| ${name} | ${r.maxRssMb.toFixed(0)} | ${r.seconds.toFixed(2)} |`);
+}
+
+try {
+  const signers = makeSigners(16);
+  if (!only10m) await compareContenders(signers);
+  if (with10m) await measure10m(signers);
+  if (args.json) console.log(JSON.stringify(results, null, 2));
+  else printTables();
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -123,3 +123,5 @@ export function check_batch(pack: usize, offsets: usize, count: i32, claimed: us
     store<u8>(matches + <usize>i, digestEqualsHex(claimed + (<usize>i << 6)) ? 1 : 0);
   }
 }
+
+export { scan_region, scan_pack, scan_columns, scan_lines, scan_consumed, scan_fast_rows, scan_last_terminated } from './scan';

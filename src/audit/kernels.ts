@@ -78,19 +78,31 @@ export function ledgerWasmPath(): string {
   return fileURLToPath(here.pathname.endsWith('.ts') ? new URL('../../dist/wasm/ledger.wasm', here) : new URL('../wasm/ledger.wasm', here));
 }
 
-let wasmExports: LedgerWasmExports | undefined;
+let wasmModule: object | undefined;
 
-function ledgerWasm(): LedgerWasmExports {
-  if (wasmExports === undefined) {
+/** The compiled module, once per thread: the kernel and every line scanner (wasm-scanner.ts) instantiate it. */
+export function ledgerWasmModule(): object {
+  if (wasmModule === undefined) {
     let bytes: Buffer;
     try {
       bytes = readFileSync(ledgerWasmPath());
     } catch (cause) {
       throw new BluxError('internal', `the wasm ledger kernel needs ${ledgerWasmPath()} (run npm run build)`, { cause });
     }
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: {} });
-    wasmExports = instance.exports as unknown as LedgerWasmExports;
+    wasmModule = new WebAssembly.Module(bytes);
   }
+  return wasmModule;
+}
+
+/** A fresh instance of the module (its own memory). */
+export function instantiateLedgerWasm(): object {
+  return new WebAssembly.Instance(ledgerWasmModule(), { env: {} }).exports;
+}
+
+let wasmExports: LedgerWasmExports | undefined;
+
+function ledgerWasm(): LedgerWasmExports {
+  wasmExports ??= instantiateLedgerWasm() as LedgerWasmExports;
   return wasmExports;
 }
 

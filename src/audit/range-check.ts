@@ -4,8 +4,9 @@
  * and the entries' signatures. Runs on the engine's worker threads (task
  * `auditLedgerRange`, chain-task.ts) or in-thread for small ledgers.
  *
- * Lines go through the fast path (ledger-line-scan.ts + one kernel call per
- * chunk) and fall back to the reference, `checkLedgerLine`, whenever the
+ * Lines go through the fast path (the WebAssembly line scanner over each
+ * chunk, wasm-scanner.ts, then one kernel call hashing the canonical lines)
+ * and fall back to the reference, `checkLedgerLine`, whenever the
  * scanner is unsure or the fast hash does not match, so every verdict is the
  * slow path's. The range does not know the hash its first entry must link
  * to: it reports that entry's `prev_hash` (`firstLink`) and the main thread
@@ -23,10 +24,11 @@ import type { BackendName, Ed25519VerifyItem } from '../engine/types.js';
 import { canonicalPython } from '../formats/canonical/python.js';
 import { getString, type JsonObject } from '../formats/canonical/json-value.js';
 import { checkLedgerLine, isBlankLedgerLine, ledgerSignedBytes, parseLedgerObject } from '../formats/ledger-entry.js';
-import { CanonicalLineScanner, copyWithoutMembers, type MemberCut, type MemberSpan } from '../formats/ledger-line-scan.js';
+import { copyWithoutMembers, type MemberCut } from '../formats/ledger-line-scan.js';
 import { ByteStringCache, equalsAscii } from './byte-strings.js';
 import { getLedgerKernel, type EntryHashKernel, type LedgerKernelName } from './kernels.js';
 import type { LedgerAuditProblem } from './report.js';
+import { LineKind, SCAN_ROWS, WasmLineScanner, type LineColumns, type ScannedLines } from './wasm-scanner.js';
 import { invalidSignatureDetail, SIG_NOT_A_STRING, SignaturePolicy, type AuditTrust, type SigValue } from './signature-policy.js';
 import { AuditTally, dayOf, type SignatureOutcome, type TallyData } from './tally.js';
 
@@ -92,12 +94,12 @@ export function prevMismatchDetail(prevDescribed: string, expectedPrev: string |
 // Reading a range as batches of whole lines
 // ---------------------------------------------------------------------------
 
-interface LineBatch {
+/** The bytes read so far and not yet taken: whole lines, then maybe the start of one. */
+interface Chunk {
   bytes: Buffer;
-  starts: number[];
-  ends: number[];
-  /** False for the last line of the batch when it has no "\n" (end of file). */
-  lastTerminated: boolean;
+  filled: number;
+  /** The range's bytes are all read: a last line without "\n" is complete. */
+  atEnd: boolean;
 }
 
 class RangeLineReader {
@@ -117,9 +119,9 @@ class RangeLineReader {
     this.#position = start;
   }
 
-  /** The next whole lines, or null at the end of the range. */
-  next(): LineBatch | null {
-    // The previous batch's unfinished line moves to the front.
+  /** The bytes not taken yet plus as many more as fit, or null at the end of the range. */
+  next(): Chunk | null {
+    // The lines not taken move to the front.
     this.#buffer.copyWithin(0, this.#consumed, this.#filled);
     this.#filled -= this.#consumed;
     this.#consumed = 0;
@@ -135,25 +137,12 @@ class RangeLineReader {
       this.#position += read;
       this.#filled += read;
     }
+    return { bytes: this.#buffer, filled: this.#filled, atEnd: this.#position >= this.end };
+  }
 
-    const view = this.#buffer.subarray(0, this.#filled);
-    const starts: number[] = [];
-    const ends: number[] = [];
-    let lineStart = 0;
-    for (let nl = view.indexOf(NEWLINE); nl !== -1; nl = view.indexOf(NEWLINE, lineStart)) {
-      starts.push(lineStart);
-      ends.push(nl);
-      lineStart = nl + 1;
-    }
-    let lastTerminated = true;
-    if (this.#position >= this.end && lineStart < this.#filled) {
-      starts.push(lineStart);
-      ends.push(this.#filled);
-      lineStart = this.#filled;
-      lastTerminated = false;
-    }
-    this.#consumed = lineStart;
-    return { bytes: this.#buffer, starts, ends, lastTerminated };
+  /** The first `bytes` of the last chunk were checked (whole lines): the next chunk starts after them. */
+  consume(bytes: number): void {
+    this.#consumed = bytes;
   }
 
   #grow(): void {
@@ -240,79 +229,8 @@ function judgeSlowly(bytes: Uint8Array, expectedPrev: string | null | undefined)
 }
 
 /** ASCII whitespace only (all of it is JavaScript whitespace); other blank lines go the slow way. */
-function isAsciiBlank(bytes: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const c = bytes[i]!;
-    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0b && c !== 0x0c) return false;
-  }
-  return true;
-}
-
 function decodeEscaped(bytes: Buffer, valueStart: number, valueEnd: number): string {
   return JSON.parse(bytes.toString('latin1', valueStart, valueEnd)) as string;
-}
-
-const enum LineKind { Blank, Fast, Slow }
-
-/**
- * The lines of a batch as phase 1 leaves them: offsets into the batch's
- * bytes, one typed-array column per field, reused from batch to batch (no
- * object and no string per line: decoding five strings per line cost more
- * than hashing it, and the garbage grew each worker's heap). For a fast
- * line, an `*At` of -1 means the member is absent or not a string.
- */
-class LineTable {
-  capacity = 0;
-  start = new Int32Array(0);
-  end = new Int32Array(0);
-  kind = new Uint8Array(0);
-  /** Fast lines: index into the chunk's kernel batch. */
-  packIndex = new Int32Array(0);
-  /** Offset of the first of the 64 hex digits of entry_hash; the member's extent. */
-  hashAt = new Int32Array(0);
-  hashMemberAt = new Int32Array(0);
-  hashMemberEnd = new Int32Array(0);
-  /** prev_hash string value without quotes: [prevAt, prevEnd); -1 for null. */
-  prevAt = new Int32Array(0);
-  prevEnd = new Int32Array(0);
-  /** String values with their quotes: [xAt, xEnd); -1 when absent or not a string. */
-  actionAt = new Int32Array(0);
-  actionEnd = new Int32Array(0);
-  actorAt = new Int32Array(0);
-  actorEnd = new Int32Array(0);
-  tsAt = new Int32Array(0);
-  tsEnd = new Int32Array(0);
-  /** The sig member's extent and its string value's start; -1 when absent. */
-  sigMemberAt = new Int32Array(0);
-  sigMemberEnd = new Int32Array(0);
-  sigValueAt = new Int32Array(0);
-  /** Bit set of the values above that hold escapes (decoded with JSON.parse). */
-  escapes = new Uint8Array(0);
-
-  ensure(rows: number): void {
-    if (rows <= this.capacity) return;
-    const n = Math.max(rows, this.capacity * 2, 1024);
-    this.capacity = n;
-    this.start = new Int32Array(n);
-    this.end = new Int32Array(n);
-    this.kind = new Uint8Array(n);
-    this.packIndex = new Int32Array(n);
-    this.hashAt = new Int32Array(n);
-    this.hashMemberAt = new Int32Array(n);
-    this.hashMemberEnd = new Int32Array(n);
-    this.prevAt = new Int32Array(n);
-    this.prevEnd = new Int32Array(n);
-    this.actionAt = new Int32Array(n);
-    this.actionEnd = new Int32Array(n);
-    this.actorAt = new Int32Array(n);
-    this.actorEnd = new Int32Array(n);
-    this.tsAt = new Int32Array(n);
-    this.tsEnd = new Int32Array(n);
-    this.sigMemberAt = new Int32Array(n);
-    this.sigMemberEnd = new Int32Array(n);
-    this.sigValueAt = new Int32Array(n);
-    this.escapes = new Uint8Array(n);
-  }
 }
 
 /**
@@ -325,8 +243,8 @@ class LineTable {
  */
 class RangeScratch {
   readBuffer: Buffer = Buffer.alloc(0);
-  readonly table = new LineTable();
-  pack = new Uint8Array(64 * 1024);
+  /** Scans chunks in its own WebAssembly memory: the chunk's copy, the line columns, the bytes to hash. */
+  readonly scanner = new WasmLineScanner();
   /**
    * The signed bytes of a batch's fast lines, one after another: the messages
    * handed to verifyEd25519Batch are views into it, not a fresh buffer per
@@ -337,9 +255,8 @@ class RangeScratch {
   signedUsed = 0;
   /** The two members the signed bytes leave out, refilled per line. */
   readonly signedCuts: [MemberCut, MemberCut] = [{ memberStart: 0, memberEnd: 0 }, { memberStart: 0, memberEnd: 0 }];
-  offsets = new Int32Array(1024);
-  claimedAt = new Int32Array(1024);
-  matches = new Uint8Array(1024);
+  /** By fast index: the kernel's verdict on each line's entry_hash. */
+  readonly matches = new Uint8Array(SCAN_ROWS);
 
   /** The read buffer of `size` bytes (a line longer than it grows a copy the reader keeps to itself). */
   readBufferOfSize(size: number): Buffer {
@@ -347,14 +264,8 @@ class RangeScratch {
     return this.readBuffer;
   }
 
-  ensure(lines: number, bytes: number): void {
-    this.table.ensure(lines);
-    if (this.offsets.length < lines + 1) {
-      this.offsets = new Int32Array(lines * 2 + 1);
-      this.claimedAt = new Int32Array(lines * 2 + 1);
-      this.matches = new Uint8Array(lines * 2 + 1);
-    }
-    if (this.pack.length < bytes) this.pack = new Uint8Array(bytes * 2);
+  /** Room for the signed bytes of a chunk of `bytes` bytes. */
+  ensureSigned(bytes: number): void {
     if (this.signed.length < bytes) this.signed = new Uint8Array(bytes * 2);
     this.signedUsed = 0;
   }
@@ -380,11 +291,6 @@ function isDayPrefix(bytes: Uint8Array, at: number): boolean {
   return true;
 }
 
-/** Offset of a string member's opening quote, -1 when absent or not a string. */
-function stringStart(span: MemberSpan): number {
-  return span.isString ? span.valueStart : -1;
-}
-
 interface PendingSignature {
   line: number;
   actor: string | undefined;
@@ -394,13 +300,12 @@ const OUTCOMES: readonly SignatureOutcome[] = ['unsigned', 'valid', 'invalid', '
 const OUTCOME_CODE: Readonly<Record<SignatureOutcome, number>> = { unsigned: 0, valid: 1, invalid: 2, unverified: 3 };
 
 export class RangeChecker {
-  readonly #scanner = new CanonicalLineScanner();
   readonly #kernel: EntryHashKernel;
   readonly #policy: SignaturePolicy;
   readonly #ed25519Backend: BackendName;
   readonly #names = new ByteStringCache();
   readonly #scratch: RangeScratch;
-  readonly #table: LineTable;
+  #table: LineColumns;
   readonly tally = new AuditTally();
   lines = 0;
   firstLink: RangeLink | null = null;
@@ -420,7 +325,7 @@ export class RangeChecker {
   #lineBase = 0;
   constructor(kernel: LedgerKernelName, ed25519Backend: BackendName, trust: AuditTrust, findHash?: string, scratch: RangeScratch = new RangeScratch()) {
     this.#scratch = scratch;
-    this.#table = scratch.table;
+    this.#table = scratch.scanner.columns;
     this.#findHash = findHash;
     this.#kernel = getLedgerKernel(kernel);
     this.#policy = new SignaturePolicy(trust);
@@ -474,12 +379,21 @@ export class RangeChecker {
     return expected !== null && equalsAscii(bytes, at, end, expected);
   }
 
-  /** Checks a batch of lines; false once a bad line was found (stop reading). */
-  async checkBatch(batch: LineBatch): Promise<boolean> {
-    this.#bytes = batch.bytes;
+  /** Bytes of the last chunk its checked lines took (the reader's next chunk starts after them). */
+  consumed = 0;
+
+  /** Checks the whole lines at the start of a chunk; false once a bad line was found (stop reading). */
+  async checkChunk(chunk: Chunk): Promise<boolean> {
     this.#lineBase = this.lines;
-    const count = this.#scanBatch(batch);
+    const scanned = this.#scanChunk(chunk);
+    this.consumed = scanned.consumed;
+    const count = scanned.rows;
     const t = this.#table;
+    const matches = this.#scratch.matches;
+    // The wasm scanner compared each fast line's prev_hash with the entry_hash of the non-blank line before it
+    // (`linked`); that answer is the link check when that line is the last entry and verified on the fast path.
+    let previousNonBlank = -1;
+    let lastFastEntry = -1;
     // Entries that verified, waiting for the batch's signature verdicts before they are counted.
     const recordRows: number[] = [];
     const recordOutcomes: number[] = [];
@@ -491,13 +405,15 @@ export class RangeChecker {
     for (let row = 0; row < count; row++) {
       const kind = t.kind[row]!;
       if (kind === LineKind.Blank) continue;
+      const nonBlankBefore = previousNonBlank;
+      previousNonBlank = row;
       const line = this.#lineBase + row + 1;
-      const terminated = row < count - 1 || batch.lastTerminated;
+      const terminated = row < count - 1 || scanned.lastTerminated;
       if (!terminated) this.tornLine = line;
       let facts: EntryFacts | null = null;
-      if (!(kind === LineKind.Fast && this.#scratch.matches[t.packIndex[row]!] === 1)) {
+      if (!(kind === LineKind.Fast && matches[t.packIndex[row]!] === 1)) {
         this.slowLines++;
-        const verdict = judgeSlowly(batch.bytes.subarray(t.start[row]!, t.end[row]!), this.#seenEntry ? this.#expectedPrevString() : undefined);
+        const verdict = judgeSlowly(this.#bytes.subarray(t.start[row]!, t.end[row]!), this.#seenEntry ? this.#expectedPrevString() : undefined);
         if (verdict.kind === 'blank') {
           if (!terminated) this.tornLine = null;
           continue;
@@ -515,16 +431,22 @@ export class RangeChecker {
         this.#seenEntry = true;
         if (facts === null) this.firstLink = { line, kind: 'value', prev: this.#prevOf(row) };
         else this.firstLink = facts.prev.kind === 'value' ? { line, kind: 'value', prev: facts.prev.prev } : { line, kind: 'other', described: facts.prev.described };
-      } else if (facts === null ? !this.#linksFast(row) : facts.prev.kind !== 'value' || facts.prev.prev !== this.#expectedPrevString()) {
+      } else if (
+        facts === null
+          ? !((t.linked[row] === 1 && nonBlankBefore === lastFastEntry) || this.#linksFast(row))
+          : facts.prev.kind !== 'value' || facts.prev.prev !== this.#expectedPrevString()
+      ) {
         const described = facts === null ? (this.#prevOf(row) ?? 'null') : facts.prev.kind === 'value' ? (facts.prev.prev ?? 'null') : facts.prev.described;
         bad = { line, reason: 'prev-hash-mismatch', detail: prevMismatchDetail(described, this.#expectedPrevString()) };
         break;
       }
       if (facts === null) {
         this.#expectedPrevAt = t.hashAt[row]!;
+        lastFastEntry = row;
       } else {
         this.#expectedPrevAt = -1;
         this.#expectedPrev = facts.entryHash;
+        lastFastEntry = -1;
       }
 
       // The signature, when there is one or one is required.
@@ -647,66 +569,20 @@ export class RangeChecker {
     return scratch.signed.subarray(at, at + length);
   }
 
-  /** Phase 1: find each line's kind, scan the canonical ones and hash them all in one kernel call. Returns the row count. */
-  #scanBatch(batch: LineBatch): number {
-    const { bytes, starts, ends } = batch;
-    const count = starts.length;
+  /** Phase 1: copies the chunk into the scanner, scans its lines and hashes the canonical ones in one kernel call. */
+  #scanChunk(chunk: Chunk): ScannedLines {
     const scratch = this.#scratch;
-    scratch.ensure(count, ends[count - 1] ?? 0);
+    const scanner = scratch.scanner;
+    // Room for the whole read buffer, so the region is laid out once per range size, not per chunk.
+    scanner.reserve(chunk.bytes.length).set(chunk.bytes.subarray(0, chunk.filled));
+    const scanned = scanner.scan(chunk.filled, chunk.atEnd);
+    this.#bytes = scanner.bytes;
+    this.#table = scanner.columns;
+    scratch.ensureSigned(scanned.consumed);
+    this.lines += scanned.rows;
     const t = this.#table;
-    const scanner = this.#scanner;
-    const { pack, offsets, claimedAt } = scratch;
-    const hashCut = [scanner.entryHash];
-    let fastCount = 0;
-    let packed = 0;
-    for (let row = 0; row < count; row++) {
-      const start = starts[row]!;
-      const end = ends[row]!;
-      t.start[row] = start;
-      t.end[row] = end;
-      if (isAsciiBlank(bytes, start, end)) {
-        t.kind[row] = LineKind.Blank;
-        continue;
-      }
-      if (!scanner.scan(bytes, start, end)) {
-        t.kind[row] = LineKind.Slow;
-        continue;
-      }
-      t.kind[row] = LineKind.Fast;
-      t.packIndex[row] = fastCount;
-      offsets[fastCount] = packed;
-      packed += copyWithoutMembers(bytes, start, end, hashCut, pack, packed);
-      claimedAt[fastCount] = scanner.entryHash.valueStart + 1;
-      fastCount++;
-      this.#recordSpans(row);
-    }
-    this.lines += count;
-    offsets[fastCount] = packed;
-    this.#kernel.check(pack, offsets, fastCount, bytes, claimedAt, scratch.matches);
-    return count;
-  }
-
-  #recordSpans(row: number): void {
-    const s = this.#scanner;
-    const t = this.#table;
-    t.hashAt[row] = s.entryHash.valueStart + 1;
-    t.hashMemberAt[row] = s.entryHash.memberStart;
-    t.hashMemberEnd[row] = s.entryHash.memberEnd;
-    // prev_hash without its quotes; the others with them (decodeEscaped wants the quotes).
-    t.prevAt[row] = s.prevHash.isString ? s.prevHash.valueStart + 1 : -1;
-    t.prevEnd[row] = s.prevHash.memberEnd - 1;
-    t.actionAt[row] = stringStart(s.action);
-    t.actionEnd[row] = s.action.memberEnd;
-    t.actorAt[row] = stringStart(s.actor);
-    t.actorEnd[row] = s.actor.memberEnd;
-    t.tsAt[row] = stringStart(s.ts);
-    t.tsEnd[row] = s.ts.memberEnd;
-    t.sigMemberAt[row] = s.sig.memberStart;
-    t.sigMemberEnd[row] = s.sig.memberEnd;
-    t.sigValueAt[row] = stringStart(s.sig);
-    // `escaped` is only ever set on string values.
-    t.escapes[row] = (s.prevHash.escaped ? ESCAPED_PREV : 0) | (s.action.escaped ? ESCAPED_ACTION : 0) |
-      (s.actor.escaped ? ESCAPED_ACTOR : 0) | (s.ts.escaped ? ESCAPED_TS : 0) | (s.sig.escaped ? ESCAPED_SIG : 0);
+    this.#kernel.check(scanner.pack, t.offsets, scanned.fastRows, this.#bytes, t.claimedAt, scratch.matches);
+    return scanned;
   }
 
   reply(): RangeCheckReply {
@@ -730,8 +606,10 @@ export async function checkLedgerRange(task: RangeCheckTask): Promise<RangeCheck
     }
     try {
       const reader = new RangeLineReader(fd, task.start, task.end, scratch.readBufferOfSize(task.chunkSize), task.file);
-      for (let batch = reader.next(); batch !== null; batch = reader.next()) {
-        if (!(await checker.checkBatch(batch))) break;
+      for (let chunk = reader.next(); chunk !== null; chunk = reader.next()) {
+        const more = await checker.checkChunk(chunk);
+        reader.consume(checker.consumed);
+        if (!more) break;
       }
     } finally {
       closeSync(fd);

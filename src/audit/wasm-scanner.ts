@@ -1,0 +1,118 @@
+/**
+ * The JS side of the WebAssembly line scanner (assembly/ledger/scan.ts):
+ * one call splits a chunk into lines, decides for each whether it is exactly
+ * canonical (the rules of src/formats/ledger-line-scan.ts, which stays the
+ * reference), and for the canonical ones records the members the audit needs
+ * and packs the bytes to hash (the line without entry_hash). What comes back
+ * is a table of columns, typed-array views over the module's memory, so
+ * nothing is decoded or allocated per line.
+ *
+ * One instance (own memory) per scanner: a range check awaits signature
+ * verdicts between scanning a chunk and counting it, and another range
+ * check on the same thread may scan meanwhile.
+ */
+import { Buffer } from 'node:buffer';
+
+import { instantiateLedgerWasm } from './kernels.js';
+
+/** The scanner's exports of assembly/ledger/index.ts. */
+interface ScanExports {
+  memory: { readonly buffer: ArrayBuffer };
+  scan_region(bytes: number, rows: number): number;
+  scan_pack(): number;
+  scan_columns(): number;
+  scan_lines(filled: number, atEnd: number): number;
+  scan_consumed(): number;
+  scan_fast_rows(): number;
+  scan_last_terminated(): number;
+}
+
+export const enum LineKind { Blank = 0, Fast = 1, Slow = 2 }
+
+/** Column order of scan.ts (COL_*). */
+const COLUMN_NAMES = [
+  'start', 'end', 'kind', 'packIndex', 'hashAt', 'hashMemberAt', 'hashMemberEnd', 'prevAt', 'prevEnd',
+  'actionAt', 'actionEnd', 'actorAt', 'actorEnd', 'tsAt', 'tsEnd', 'sigMemberAt', 'sigMemberEnd', 'sigValueAt',
+  'escapes', 'linked', 'offsets', 'claimedAt',
+] as const;
+
+type ColumnName = (typeof COLUMN_NAMES)[number];
+
+/**
+ * The lines of one scan, by row (and, for `offsets` and `claimedAt`, by fast
+ * index). Offsets are into `bytes`. For a fast line an `*At` of -1 means the
+ * member is absent or not a string; `prevAt`/`prevEnd` exclude the quotes,
+ * the other string columns include them.
+ */
+export type LineColumns = Record<ColumnName, Int32Array>;
+
+/** Lines per scan call: ~2,500 lines of a 1 MiB chunk fit; shorter lines take more calls. */
+export const SCAN_ROWS = 4096;
+
+export interface ScannedLines {
+  /** Rows scanned (lines, blank ones included). */
+  rows: number;
+  /** Fast rows: messages in `pack`. */
+  fastRows: number;
+  /** Bytes of the chunk the rows cover (the rest starts the next chunk). */
+  consumed: number;
+  /** False when the last row has no "\n" (the end of the range). */
+  lastTerminated: boolean;
+}
+
+export class WasmLineScanner {
+  readonly #wasm = instantiateLedgerWasm() as ScanExports;
+  #capacity = -1;
+  #memory: ArrayBuffer | null = null;
+  #bytes: Buffer = Buffer.alloc(0);
+  #pack = new Uint8Array(0);
+  #columns = {} as LineColumns;
+
+  /** The chunk, in the module's memory: valid until the next `reserve` or `scan`. */
+  get bytes(): Buffer {
+    return this.#bytes;
+  }
+
+  /** The packed messages to hash (lines without entry_hash). */
+  get pack(): Uint8Array {
+    return this.#pack;
+  }
+
+  get columns(): LineColumns {
+    return this.#columns;
+  }
+
+  /** Makes room for a chunk of `size` bytes; returns where to put it. */
+  reserve(size: number): Buffer {
+    if (size > this.#capacity) {
+      this.#capacity = size;
+      this.#wasm.scan_region(size, SCAN_ROWS);
+      this.#memory = null;
+    }
+    this.#refreshViews();
+    return this.#bytes;
+  }
+
+  /** Scans the first `filled` bytes of the reserved chunk; a last line without "\n" counts only when `atEnd`. */
+  scan(filled: number, atEnd: boolean): ScannedLines {
+    const wasm = this.#wasm;
+    const rows = wasm.scan_lines(filled, atEnd ? 1 : 0);
+    return { rows, fastRows: wasm.scan_fast_rows(), consumed: wasm.scan_consumed(), lastTerminated: wasm.scan_last_terminated() === 1 };
+  }
+
+  /** Views over the module's memory: taken again after it grew (growth detaches the old buffer). */
+  #refreshViews(): void {
+    const buffer = this.#wasm.memory.buffer;
+    if (buffer === this.#memory) return;
+    this.#memory = buffer;
+    const wasm = this.#wasm;
+    const bytesAt = wasm.scan_region(this.#capacity, SCAN_ROWS);
+    this.#bytes = Buffer.from(buffer, bytesAt, this.#capacity);
+    this.#pack = new Uint8Array(buffer, wasm.scan_pack(), this.#capacity);
+    const columnsAt = wasm.scan_columns();
+    const stride = (SCAN_ROWS + 1) * Int32Array.BYTES_PER_ELEMENT;
+    const columns = {} as LineColumns;
+    COLUMN_NAMES.forEach((name, i) => (columns[name] = new Int32Array(buffer, columnsAt + i * stride, SCAN_ROWS + 1)));
+    this.#columns = columns;
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * The WebAssembly line scanner (assembly/ledger/scan.ts) against its
+ * specification, the JS scanner (src/formats/ledger-line-scan.ts): the same
+ * "canonical or not sure" answer on every line, the same member offsets, the
+ * same bytes to hash; and the way it splits chunks into lines.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+
+import { CanonicalLineScanner, copyWithoutMembers, type MemberSpan } from '../src/formats/ledger-line-scan.js';
+import { LineKind, SCAN_ROWS, WasmLineScanner } from '../src/audit/wasm-scanner.js';
+import { canonicalPython } from '../src/formats/canonical/python.js';
+import { fromPlain } from '../src/formats/canonical/json-value.js';
+import { generateLedgerLines } from './ledger-audit-fixtures.js';
+
+const HASH = 'ab'.repeat(32);
+const HASH2 = '0123456789abcdef'.repeat(4);
+const encoder = new TextEncoder();
+
+/** Every column the wasm scanner fills for a fast line, computed from the JS scanner's spans. */
+function expectedColumns(js: CanonicalLineScanner, lineStart: number): Record<string, number> {
+  const stringAt = (span: MemberSpan): number => (span.isString ? span.valueStart : -1);
+  const escapes = (js.prevHash.escaped ? 1 : 0) | (js.action.escaped ? 2 : 0) | (js.actor.escaped ? 4 : 0) | (js.ts.escaped ? 8 : 0) | (js.sig.escaped ? 16 : 0);
+  const at = (n: number): number => (n === -1 ? -1 : n + lineStart);
+  return {
+    hashAt: js.entryHash.valueStart + 1 + lineStart,
+    hashMemberAt: at(js.entryHash.memberStart),
+    hashMemberEnd: at(js.entryHash.memberEnd),
+    prevAt: js.prevHash.isString ? js.prevHash.valueStart + 1 + lineStart : -1,
+    prevEnd: js.prevHash.memberEnd - 1 + lineStart,
+    actionAt: at(stringAt(js.action)),
+    actionEnd: at(js.action.memberEnd),
+    actorAt: at(stringAt(js.actor)),
+    actorEnd: at(js.actor.memberEnd),
+    tsAt: at(stringAt(js.ts)),
+    tsEnd: at(js.ts.memberEnd),
+    sigMemberAt: at(js.sig.memberStart),
+    sigMemberEnd: at(js.sig.memberEnd),
+    sigValueAt: at(stringAt(js.sig)),
+    escapes,
+  };
+}
+
+/** Scans `lines` (joined with "\n") with both scanners and compares everything. */
+function expectSameAsJs(lines: readonly string[]): void {
+  const wasm = new WasmLineScanner();
+  const js = new CanonicalLineScanner();
+  const text = Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8');
+  wasm.reserve(text.length).set(text);
+  const scanned = wasm.scan(text.length, true);
+  expect(scanned.rows).toBe(lines.length);
+  expect(scanned.consumed).toBe(text.length);
+  const c = wasm.columns;
+  let at = 0;
+  let fast = 0;
+  let previousNonBlank = -1;
+  for (let row = 0; row < lines.length; row++) {
+    const bytes = encoder.encode(lines[row]!);
+    expect([c.start[row], c.end[row]]).toEqual([at, at + bytes.length]);
+    const blank = bytes.every((b) => b === 0x20 || b === 0x09 || b === 0x0d || b === 0x0b || b === 0x0c);
+    const canonical = !blank && js.scan(bytes, 0, bytes.length);
+    const kind = blank ? LineKind.Blank : canonical ? LineKind.Fast : LineKind.Slow;
+    expect(c.kind[row], lines[row]).toBe(kind);
+    if (canonical) {
+      const actual: Record<string, number> = {};
+      const wanted = expectedColumns(js, at);
+      for (const name of Object.keys(wanted)) actual[name] = c[name as keyof typeof c][row]!;
+      expect(actual, lines[row]).toEqual(wanted);
+      expect(c.packIndex[row]).toBe(fast);
+      expect(c.claimedAt[fast]).toBe(wanted.hashAt);
+      // The bytes to hash are the JS cut's.
+      const out = new Uint8Array(bytes.length);
+      const n = copyWithoutMembers(bytes, 0, bytes.length, [js.entryHash], out);
+      expect(Buffer.from(wasm.pack.subarray(c.offsets[fast]!, c.offsets[fast + 1]!)).toString('latin1')).toBe(Buffer.from(out.subarray(0, n)).toString('latin1'));
+      // linked: this prev_hash is, byte for byte, the entry_hash of the fast line before (blank lines between do not count).
+      const before = previousNonBlank === -1 || c.kind[previousNonBlank] !== LineKind.Fast ? null : text.toString('latin1', c.hashAt[previousNonBlank]!, c.hashAt[previousNonBlank]! + 64);
+      const prev = js.prevHash.isString && !js.prevHash.escaped ? Buffer.from(bytes).toString('latin1', js.prevHash.valueStart + 1, js.prevHash.memberEnd - 1) : null;
+      expect(c.linked[row], lines[row]).toBe(before !== null && prev === before ? 1 : 0);
+      fast++;
+    }
+    if (!blank) previousNonBlank = row;
+    at += bytes.length + 1;
+  }
+  expect(scanned.fastRows).toBe(fast);
+}
+
+describe('WasmLineScanner == CanonicalLineScanner', () => {
+  const hand: string[] = [
+    `{"entry_hash":"${HASH}","prev_hash":null}`,
+    `{"a":1,"entry_hash":"${HASH}","prev_hash":null}`,
+    `{"a":{},"b":[],"c":[1,[2,{}]],"d":true,"e":false,"f":null,"entry_hash":"${HASH}","prev_hash":"${HASH}"}`,
+    `{"action":"sign","actor":"a\\u00e9","entry_hash":"${HASH}","nested":{"entry_hash":"x"},"prev_hash":null,"sig":"c2ln","ts":"t"}`,
+    `{"action":"\\n","actor":"\\"","entry_hash":"${HASH}","prev_hash":"\\u0001","sig":1,"ts":"\\t"}`,
+    `{"entry_hash":"${HASH}","prev_hash":null,"sig":"s","ts":"2026-01-20T00:00:00+00:00","z":-12}`,
+    `{"entry_hash": "${HASH}","prev_hash":null}`,
+    `{"prev_hash":null,"entry_hash":"${HASH}"}`,
+    `{"entry_hash":"${HASH}","entry_hash":"${HASH}","prev_hash":null}`,
+    `{"a":1.0,"entry_hash":"${HASH}","prev_hash":null}`,
+    `{"a":1e5,"entry_hash":"${HASH}","prev_hash":null}`,
+    `{"a":-0,"entry_hash":"${HASH}","prev_hash":null}`,
+    `{"a":01,"entry_hash":"${HASH}","prev_hash":null}`,
+    `{"a":-,"entry_hash":"${HASH}","prev_hash":null}`,
+    `{"a":"é","entry_hash":"${HASH}","prev_hash":null}`,
+    `{"a":"\\u00E9","entry_hash":"${HASH}","prev_hash":null}`,
+    `{"a":"\\/","entry_hash":"${HASH}","prev_hash":null}`,
+    `{"a":"\\u0041","entry_hash":"${HASH}","prev_hash":null}`,
+    `{"a":"\\u000a","entry_hash":"${HASH}","prev_hash":null}`,
+    `{"a":"\\ud834\\udd1e","entry_hash":"${HASH}","prev_hash":null}`,
+    `{"a":"\\u007f\\u001f","entry_hash":"${HASH}","prev_hash":null}`,
+    `{"a\\n":1,"entry_hash":"${HASH}","prev_hash":null}`,
+    `{"entry_hash":"${HASH.toUpperCase()}","prev_hash":null}`,
+    `{"entry_hash":"${HASH.slice(0, 63)}g","prev_hash":null}`,
+    `{"entry_hash":"${HASH.slice(0, 63)}/","prev_hash":null}`,
+    `{"entry_hash":"abc","prev_hash":null}`,
+    `{"entry_hash":"${HASH}"}`,
+    `{"entry_hash":"${HASH}","prev_hash":1}`,
+    `{"a":{"entry_hash":"${HASH}"},"prev_hash":null}`,
+    `{"a":"\\"entry_hash\\":\\"${HASH}\\"","prev_hash":null}`,
+    `{"entry_hash":"${HASH}","prev_hash":null}\r`,
+    `{"entry_hash":"${HASH}","prev_hash":null,}`,
+    `{"entry_hash":"${HASH}","prev_hash":nul`,
+    `{"entry_hash":"${HASH}","prev_hash":nulx}`,
+    `{"entry_hash":"${HASH}","prev_hash":tru}`,
+    `{"entry_hash":"${HASH}","prev_hash":null}}`,
+    `{"entry_hash":"${HASH}","prev_hash":"${HASH}"`,
+    `{"entry_hash":"${HASH}","prev_hash":"${HASH}`,
+    `{"entry_hash":"${HASH}","prev_hash":"${HASH}\\`,
+    `{"a":"\\u12`,
+    `{"a":[`,
+    `{"a":[1,]}`,
+    `{"a":[1 ]}`,
+    `{`,
+    `{}`,
+    `[1,2]`,
+    `x`,
+    '',
+    '   ',
+    '\t\r',
+    `{"deep":${'['.repeat(63)}${']'.repeat(63)},"entry_hash":"${HASH}","prev_hash":null}`,
+    `{"deep":${'['.repeat(64)}${']'.repeat(64)},"entry_hash":"${HASH}","prev_hash":null}`,
+    `{"deep":${'{"a":'.repeat(63)}1${'}'.repeat(63)},"entry_hash":"${HASH}","prev_hash":null}`,
+    `{"deep":${'{"a":'.repeat(64)}1${'}'.repeat(64)},"entry_hash":"${HASH}","prev_hash":null}`,
+    // Keys that share a length with the recorded ones, and key order at the byte level.
+    `{"actoR":"x","entry_hash":"${HASH}","prev_hash":null,"tz":"x"}`,
+    `{"act":1,"actio":2,"action":"go","actions":3,"entry_hash":"${HASH}","prev_hash":null,"sif":"x","ts":"y"}`,
+    `{"entry_hasg":"${HASH2}","entry_hash":"${HASH}","prev_hasi":"x","prev_hash":null}`,
+    `{"":1,"entry_hash":"${HASH}","prev_hash":null}`,
+    `{"a":1,"a":2,"entry_hash":"${HASH}","prev_hash":null}`,
+    `{"b":1,"a":2,"entry_hash":"${HASH}","prev_hash":null}`,
+    `{"ab":1,"a":2,"entry_hash":"${HASH}","prev_hash":null}`,
+    `{"a":2,"ab":1,"entry_hash":"${HASH}","prev_hash":null}`,
+  ];
+
+  it('agrees on hand-picked lines (canonical, not canonical, torn, deep, blank)', () => {
+    expectSameAsJs(hand);
+  });
+
+  it('agrees on a generated ledger, with the links between its lines', () => {
+    const lines = generateLedgerLines(60, { seed: 4 });
+    expectSameAsJs(lines);
+    // A blank line between two entries does not break `linked`; a slow line does.
+    expectSameAsJs([lines[0]!, '', lines[1]!, ' x', lines[2]!, lines[3]!, lines[5]!]);
+  });
+
+  it('agrees on random entries, canonical and not (property)', () => {
+    const value = fc.jsonValue({ maxDepth: 3 });
+    const hex = fc.constantFrom(HASH, HASH2, HASH.toUpperCase(), 'ab');
+    fc.assert(fc.property(
+      fc.array(fc.tuple(fc.dictionary(fc.string(), value, { maxKeys: 5 }), fc.option(hex), hex, fc.integer({ min: 0, max: 3 })), { minLength: 1, maxLength: 6 }),
+      (entries) => {
+        const lines = entries.map(([extra, prev, hash, style]) => {
+          const plain = { ...extra, entry_hash: hash, prev_hash: prev };
+          if (style === 0) return JSON.stringify(plain);
+          const line = canonicalPython(fromPlain(plain));
+          // Sometimes a byte changed somewhere: the scanners must still agree.
+          if (style === 3 && line.length > 2) {
+            const at = (line.length * 7) % line.length;
+            return line.slice(0, at) + String.fromCharCode(0x20 + (line.charCodeAt(at) % 95)) + line.slice(at + 1);
+          }
+          return line;
+        });
+        expectSameAsJs(lines);
+      },
+    ), { numRuns: 1500 });
+  });
+});
+
+describe('WasmLineScanner line splitting', () => {
+  it('takes a last line without "\\n" only at the end of the range', () => {
+    const scanner = new WasmLineScanner();
+    const text = Buffer.from(`{"a":1}\n\n{"entry_hash":"${HASH}","prev_hash":null}`);
+    scanner.reserve(text.length).set(text);
+    expect(scanner.scan(text.length, false)).toEqual({ rows: 2, fastRows: 0, consumed: 9, lastTerminated: true });
+    expect(scanner.scan(text.length, true)).toEqual({ rows: 3, fastRows: 1, consumed: text.length, lastTerminated: false });
+    expect(scanner.columns.kind[2]).toBe(LineKind.Fast);
+  });
+
+  it(`stops after ${SCAN_ROWS} rows and says where`, () => {
+    const scanner = new WasmLineScanner();
+    const text = Buffer.from('\n'.repeat(SCAN_ROWS + 10));
+    scanner.reserve(text.length).set(text);
+    expect(scanner.scan(text.length, true)).toEqual({ rows: SCAN_ROWS, fastRows: 0, consumed: SCAN_ROWS, lastTerminated: true });
+  });
+
+  it('keeps its views usable when a bigger chunk moves the region', () => {
+    const scanner = new WasmLineScanner();
+    const line = `{"entry_hash":"${HASH}","prev_hash":null}\n`;
+    for (const size of [64, 100_000, 3_000_000]) {
+      const text = Buffer.from(line.repeat(Math.ceil(size / line.length)));
+      scanner.reserve(text.length).set(text);
+      const scanned = scanner.scan(text.length, true);
+      expect(scanned.fastRows).toBe(Math.min(scanned.rows, SCAN_ROWS));
+      expect(scanner.bytes.toString('latin1', scanner.columns.hashAt[0]!, scanner.columns.hashAt[0]! + 64)).toBe(HASH);
+    }
+  });
+});
