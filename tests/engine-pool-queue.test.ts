@@ -1,0 +1,113 @@
+/**
+ * The engine pool hands a signature batch to a worker that is still busy, so
+ * the worker starts it the moment its current batch ends (pool.ts,
+ * engineLoadBalancer); other tasks wait for an idle worker as before.
+ *
+ * The workers run the compiled dist/engine/worker.js: needs a fresh `npm run build`.
+ */
+import { generateKeyPairSync, sign } from 'node:crypto';
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { closeEnginePool, verifyEd25519Batch, verifyEd25519Parallel, type Ed25519VerifyItem } from '../src/engine/index.js';
+import { engineLoadBalancer, getEnginePool } from '../src/engine/pool.js';
+import { packEd25519Batch } from '../src/engine/worker.js';
+
+type Balancer = ReturnType<typeof engineLoadBalancer>;
+type FakeWorker = Parameters<Balancer>[1][number];
+
+function fakeWorker(id: number, currentUsage: number, isRunningAbortableTask = false): FakeWorker {
+  return { id, currentUsage, isRunningAbortableTask } as FakeWorker;
+}
+
+function fakeTask(name: string, isAbortable = false): Parameters<Balancer>[0] {
+  return { name, isAbortable, taskId: 1, filename: 'worker.js', created: 0 } as Parameters<Balancer>[0];
+}
+
+describe('engineLoadBalancer', () => {
+  const verify = fakeTask('verifyEd25519');
+  const hash = fakeTask('hashFiles');
+
+  it('gives any task to an idle worker first', () => {
+    const balance = engineLoadBalancer(3);
+    const idle = fakeWorker(3, 0);
+    for (const task of [verify, hash]) expect(balance(task, [fakeWorker(1, 1), fakeWorker(2, 2), idle])?.id).toBe(3);
+  });
+
+  it('queues a signature batch on the least busy worker, at most one behind the running task', () => {
+    const balance = engineLoadBalancer(2);
+    expect(balance(verify, [fakeWorker(1, 1), fakeWorker(2, 1)])?.id).toBe(1);
+    expect(balance(verify, [fakeWorker(1, 2), fakeWorker(2, 1)])?.id).toBe(2);
+    expect(balance(verify, [fakeWorker(1, 2), fakeWorker(2, 2)])).toBeNull();
+  });
+
+  it('never queues other tasks behind a running one', () => {
+    const balance = engineLoadBalancer(2);
+    for (const name of ['hashFiles', 'auditLedgerRange', 'merkleRange', 'ping']) {
+      expect(balance(fakeTask(name), [fakeWorker(1, 1), fakeWorker(2, 1)])).toBeNull();
+    }
+    expect(balance(hash, [fakeWorker(1, 1), fakeWorker(2, 0)])?.id).toBe(2);
+  });
+
+  it('does not queue while threads are missing (piscina starts one instead), nor abortable tasks, nor behind an abortable task', () => {
+    const balance = engineLoadBalancer(2);
+    expect(balance(verify, [fakeWorker(1, 1)])).toBeNull();
+    expect(balance(fakeTask('verifyEd25519', true), [fakeWorker(1, 1), fakeWorker(2, 1)])).toBeNull();
+    expect(balance(verify, [fakeWorker(1, 1, true), fakeWorker(2, 1)])?.id).toBe(2);
+    expect(balance(verify, [fakeWorker(1, 1, true)])).toBeNull();
+  });
+});
+
+function signedItems(count: number, keyCount: number): Ed25519VerifyItem[] {
+  const keys = Array.from({ length: keyCount }, () => {
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    // The raw key is the end of the SPKI DER encoding (RFC 8410).
+    return { privateKey, raw: Uint8Array.from(publicKey.export({ type: 'spki', format: 'der' }).subarray(12)) };
+  });
+  return Array.from({ length: count }, (_, i) => {
+    const key = keys[i % keyCount]!;
+    const message = Uint8Array.of(i & 0xff, i >> 8, 7, 7, 7);
+    const signature = Uint8Array.from(sign(null, message, key.privateKey));
+    // Every 5th one broken, so the verdicts are not all alike.
+    if (i % 5 === 0) signature[40]! ^= 1;
+    return { publicKey: key.raw, message, signature };
+  });
+}
+
+describe('the engine pool with signature batches', () => {
+  afterAll(() => closeEnginePool());
+
+  it('hands the next batch to the busy worker at once, and keeps other tasks in its own queue', async () => {
+    await closeEnginePool();
+    const pool = getEnginePool(1);
+    // The thread exists and is idle: what follows is the steady state, not start-up.
+    await pool.run(undefined, { name: 'ping' });
+    const items = signedItems(64, 4);
+    const expected = await verifyEd25519Batch(items, { backend: 'wasm' });
+
+    const runs = Array.from({ length: 3 }, () => {
+      const batch = packEd25519Batch(items);
+      return pool.run({ batch, backend: 'wasm' }, { name: 'verifyEd25519', transferList: [batch] });
+    });
+    // One running, one queued on the worker itself, one left in the pool's queue.
+    expect(pool.queuedTasks).toBe(1);
+    for (const verdicts of await Promise.all(runs)) expect([...(verdicts as Uint8Array)].map((v) => v === 1)).toEqual(expected);
+
+    const pings = Array.from({ length: 3 }, () => pool.run(undefined, { name: 'ping' }));
+    expect(pool.queuedTasks).toBe(2);
+    await Promise.all(pings);
+  });
+
+  it('gives the in-thread verdicts with batches queued on busy workers (wasm, 1 and 2 jobs)', async () => {
+    const items = signedItems(2048, 16);
+    const expected = await verifyEd25519Batch(items, { backend: 'wasm' });
+    expect(expected.filter((v) => !v)).toHaveLength(Math.ceil(2048 / 5));
+    for (const jobs of [2, 1]) {
+      await closeEnginePool();
+      // Threads running, so these 2,048 items go to the pool (several batches per worker).
+      const pool = getEnginePool(jobs);
+      await Promise.all(Array.from({ length: jobs }, () => pool.run(undefined, { name: 'ping' })));
+      expect(await verifyEd25519Parallel(items, { backend: 'wasm', jobs })).toEqual(expected);
+    }
+  });
+});
