@@ -4,14 +4,21 @@
  * "canonical or not sure" answer on every line, the same member offsets, the
  * same bytes to hash; and the way it splits chunks into lines.
  */
-import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+
+import { auditLedger } from '../src/audit/audit-ledger.js';
+import { auditLedgerSequential } from '../src/audit/sequential.js';
+import type { LedgerAuditReport } from '../src/audit/report.js';
 
 import { CanonicalLineScanner, copyWithoutMembers, type MemberSpan } from '../src/formats/ledger-line-scan.js';
 import { LineKind, SCAN_ROWS, WasmLineScanner } from '../src/audit/wasm-scanner.js';
 import { canonicalPython } from '../src/formats/canonical/python.js';
 import { fromPlain } from '../src/formats/canonical/json-value.js';
-import { generateLedgerLines } from './ledger-audit-fixtures.js';
+import { entryLine, generateLedgerLines } from './ledger-audit-fixtures.js';
 
 const HASH = 'ab'.repeat(32);
 const HASH2 = '0123456789abcdef'.repeat(4);
@@ -214,3 +221,58 @@ describe('WasmLineScanner line splitting', () => {
     }
   });
 });
+
+describe('tallies by interned name ids', () => {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'blux-audit-kernel-'));
+  afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+  /** A chained ledger of entries with the given action, actor and ts. */
+  function ledgerOf(name: string, entries: ReadonlyArray<{ action: string; actor: string; ts: string }>): string {
+    let prev: string | null = null;
+    const lines: string[] = [];
+    for (const fields of entries) {
+      const { line, hash } = entryLine(fields, prev);
+      lines.push(line);
+      prev = hash;
+    }
+    const file = path.join(scratch, `${name}.jsonl`);
+    fs.writeFileSync(file, lines.map((l) => `${l}\n`).join(''));
+    return file;
+  }
+
+  /** Counts and first-seen order (the report's key order) equal the sequential audit's, whole and in small chunks. */
+  async function expectSameTallies(file: string): Promise<LedgerAuditReport> {
+    const reference = await auditLedgerSequential(file);
+    for (const opts of [{}, { chunkSize: 211, rangeBytes: 5000 }]) {
+      const fast = await auditLedger(file, { jobs: 1, ...opts });
+      expect(fast.slow_path_lines).toBe(0);
+      for (const key of ['actions', 'actors', 'entries_per_day'] as const) {
+        expect(Object.entries(fast[key]), key).toEqual(Object.entries(reference[key]));
+      }
+      expect(fast.signatures).toEqual(reference.signatures);
+      expect([fast.first_ts, fast.last_ts, fast.entries]).toEqual([reference.first_ts, reference.last_ts, reference.entries]);
+    }
+    return reference;
+  }
+
+  it('counts names by id and by string (escaped, long, not a day) in the ledger\'s first-seen order', async () => {
+    const long = 'x'.repeat(200);
+    const names = ['sign', 'caf\u00e9', long, 'verify', '\u00e9t\u00e9', 'keygen'];
+    const actors = ['b'.repeat(64), 'a\u00e9', 'c'.repeat(129), 'a'.repeat(64)];
+    const stamps = ['2026-01-20T00:00:00+00:00', 'not a date', '2026-01-2\u00e9', '2026-01-21T10:00:00+00:00', '2026-01-19', '\u00e9'];
+    const entries = Array.from({ length: 120 }, (_, i) => ({ action: names[(i * 7) % names.length]!, actor: actors[(i * 5) % actors.length]!, ts: stamps[i % stamps.length]! }));
+    const report = await expectSameTallies(ledgerOf('mixed', entries));
+    expect(Object.keys(report.actions)).toHaveLength(names.length);
+    expect(report.entries_per_day).toEqual({ '2026-01-19': 20, '2026-01-20': 20, '2026-01-21': 20 });
+  });
+
+  it('stays exact past the name table (more than 4,096 distinct names)', async () => {
+    const entries = Array.from({ length: 5000 }, (_, i) => ({ action: `action-${i % 4500}`, actor: createHex(i), ts: `2026-${String(1 + (i % 12)).padStart(2, '0')}-01T00:00:00+00:00` }));
+    const report = await expectSameTallies(ledgerOf('many', entries));
+    expect(Object.keys(report.actors)).toHaveLength(5000);
+  });
+});
+
+function createHex(i: number): string {
+  return i.toString(16).padStart(64, '0');
+}

@@ -124,4 +124,4 @@ export function check_batch(pack: usize, offsets: usize, count: i32, claimed: us
   }
 }
 
-export { scan_region, scan_pack, scan_columns, scan_lines, scan_consumed, scan_fast_rows, scan_last_terminated } from './scan';
+export { scan_region, scan_pack, scan_columns, scan_lines, scan_consumed, scan_fast_rows, scan_last_terminated, name_count, name_arena, name_length } from './scan';

@@ -79,7 +79,15 @@ const COL_LINKED = 19;
 const COL_OFFSETS = 20;
 /** By fast index: offset of the 64 hex digits the line claims. */
 const COL_CLAIMED_AT = 21;
-const COLUMNS = 22;
+/**
+ * Interned names (see `intern`) of a fast line's action, actor and day (the
+ * `YYYY-MM-DD` that starts ts): -1 when absent, escaped, not a day, too long
+ * or the table is full; the JS side then takes the string.
+ */
+const COL_ACTION_ID = 22;
+const COL_ACTOR_ID = 23;
+const COL_DAY_ID = 24;
+const COLUMNS = 25;
 
 /** Room between the regions (every SIMD load stays inside a line, so this is only a margin). */
 const PAD: usize = 16;
@@ -499,6 +507,7 @@ export function scan_lines(filled: i32, atEnd: i32): i32 {
     } else {
       put(COL_KIND, row, KIND_FAST);
       recordRow(row, fast);
+      internNames(row);
       const hashMemberAt = unchecked(memberStart[SPAN_ENTRY_HASH]);
       const hashMemberEnd = unchecked(memberEnd[SPAN_ENTRY_HASH]);
       put(COL_OFFSETS, fast, <i32>packed);
@@ -537,6 +546,120 @@ function recordRow(row: i32, fast: i32): void {
     (unchecked(valueEscaped[SPAN_PREV_HASH]) ? ESCAPED_PREV : 0) | (unchecked(valueEscaped[SPAN_ACTION]) ? ESCAPED_ACTION : 0) |
     (unchecked(valueEscaped[SPAN_ACTOR]) ? ESCAPED_ACTOR : 0) | (unchecked(valueEscaped[SPAN_TS]) ? ESCAPED_TS : 0) |
     (unchecked(valueEscaped[SPAN_SIG]) ? ESCAPED_SIG : 0));
+}
+
+// ---------------------------------------------------------------------------
+// Interned names: the audit counts entries per action, actor and day, and
+// the same few names repeat on millions of lines, so each line gets small
+// ids here and the JS side counts in arrays, decoding each name once. The
+// table is bounded (a ledger with more distinct names costs a string per
+// line for the rest, never memory).
+// ---------------------------------------------------------------------------
+
+const MAX_NAMES: i32 = 4096;
+/** Open addressing at most half full. */
+const NAME_SLOTS: u32 = 8192;
+/** Longer names are not interned (every actor is 64 hex digits; actions are words). */
+const MAX_NAME_BYTES: i32 = 128;
+const DAY_LENGTH: i32 = 10;
+
+/** Slot -> id + 1 (0: empty). */
+const nameSlots = new StaticArray<i32>(<i32>NAME_SLOTS);
+const nameHashes = new StaticArray<u32>(MAX_NAMES);
+const nameLengths = new StaticArray<i32>(MAX_NAMES);
+/** Name `id` is at `nameArena + id * MAX_NAME_BYTES`. */
+const nameArena = new StaticArray<u8>(MAX_NAMES * MAX_NAME_BYTES);
+let nameCount: i32 = 0;
+
+export function name_count(): i32 {
+  return nameCount;
+}
+
+export function name_arena(): usize {
+  return changetype<usize>(nameArena);
+}
+
+export function name_length(id: i32): i32 {
+  return unchecked(nameLengths[id]);
+}
+
+/** Up to 8 bytes at `p` as a little-endian number (the bytes after them not read). */
+function loadShort(p: usize, length: i32): u64 {
+  let word: u64 = 0;
+  for (let i = length - 1; i >= 0; i--) word = (word << 8) | <u64>load<u8>(p + <usize>i);
+  return word;
+}
+
+/** A hash of the length and the first and last 8 bytes: a hit is checked byte by byte anyway. */
+function hashName(p: usize, length: i32): u32 {
+  let first: u64;
+  let last: u64;
+  if (length >= 8) {
+    first = load<u64>(p);
+    last = load<u64>(p + <usize>length - 8);
+  } else {
+    first = loadShort(p, length);
+    last = 0;
+  }
+  // Multiplicative mixing (64-bit odd constants), folded to 32 bits.
+  const h = (first * 0x9e3779b97f4a7c15) ^ ((last ^ <u64>length) * 0xc2b2ae3d27d4eb4f);
+  return <u32>(h >>> 32) ^ <u32>h;
+}
+
+function sameName(id: i32, p: usize, length: i32): bool {
+  const stored = changetype<usize>(nameArena) + <usize>(id * MAX_NAME_BYTES);
+  let k: i32 = 0;
+  for (; k + 8 <= length; k += 8) if (load<u64>(stored + <usize>k) != load<u64>(p + <usize>k)) return false;
+  for (; k < length; k++) if (load<u8>(stored + <usize>k) != load<u8>(p + <usize>k)) return false;
+  return true;
+}
+
+/** The id of the name at [p, p + length), added when new; -1 when too long or the table is full. */
+function intern(p: usize, length: i32): i32 {
+  if (length > MAX_NAME_BYTES) return -1;
+  const h = hashName(p, length);
+  let slot = h & (NAME_SLOTS - 1);
+  for (;;) {
+    const entry = unchecked(nameSlots[slot]);
+    if (entry == 0) break;
+    const id = entry - 1;
+    if (unchecked(nameHashes[id]) == h && unchecked(nameLengths[id]) == length && sameName(id, p, length)) return id;
+    slot = (slot + 1) & (NAME_SLOTS - 1);
+  }
+  if (nameCount == MAX_NAMES) return -1;
+  const id = nameCount++;
+  memory.copy(changetype<usize>(nameArena) + <usize>(id * MAX_NAME_BYTES), p, <usize>length);
+  unchecked(nameHashes[id] = h);
+  unchecked(nameLengths[id] = length);
+  unchecked(nameSlots[slot] = id + 1);
+  return id;
+}
+
+/** The id of a fast line's plain (unescaped) string value, quotes at [at, end); -1 when absent or escaped. */
+function internString(at: i32, end: i32, escapedBit: i32, escapes: i32): i32 {
+  if (at < 0 || (escapes & escapedBit) != 0) return -1;
+  return intern(bytesBase + <usize>at + 1, end - at - 2);
+}
+
+/** `YYYY-MM-DD` at `p`: digits and two dashes (as range-check.ts's isDayPrefix). */
+function isDayPrefix(p: usize): bool {
+  for (let i = 0; i < DAY_LENGTH; i++) {
+    const c = byteAt(p + <usize>i);
+    if (i == 4 || i == 7 ? c != MINUS : c < DIGIT_0 || c > DIGIT_9) return false;
+  }
+  return true;
+}
+
+function internNames(row: i32): void {
+  const escapes = get(COL_ESCAPES, row);
+  put(COL_ACTION_ID, row, internString(get(COL_ACTION_AT, row), get(COL_ACTION_END, row), ESCAPED_ACTION, escapes));
+  put(COL_ACTOR_ID, row, internString(get(COL_ACTOR_AT, row), get(COL_ACTOR_END, row), ESCAPED_ACTOR, escapes));
+  const tsAt = get(COL_TS_AT, row);
+  let day = -1;
+  if (tsAt >= 0 && (escapes & ESCAPED_TS) == 0 && get(COL_TS_END, row) - tsAt - 2 >= DAY_LENGTH && isDayPrefix(bytesBase + <usize>tsAt + 1)) {
+    day = intern(bytesBase + <usize>tsAt + 1, DAY_LENGTH);
+  }
+  put(COL_DAY_ID, row, day);
 }
 
 /** The fast row's unescaped prev_hash is the 64 hex digits of the earlier fast row's entry_hash. */

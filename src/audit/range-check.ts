@@ -28,7 +28,8 @@ import { copyWithoutMembers, type MemberCut } from '../formats/ledger-line-scan.
 import { ByteStringCache, equalsAscii } from './byte-strings.js';
 import { getLedgerKernel, type EntryHashKernel, type LedgerKernelName } from './kernels.js';
 import type { LedgerAuditProblem } from './report.js';
-import { LineKind, SCAN_ROWS, WasmLineScanner, type LineColumns, type ScannedLines } from './wasm-scanner.js';
+import { IdCounts } from './id-counts.js';
+import { LineKind, MAX_INTERNED_NAMES, SCAN_ROWS, WasmLineScanner, type LineColumns, type ScannedLines } from './wasm-scanner.js';
 import { invalidSignatureDetail, SIG_NOT_A_STRING, SignaturePolicy, type AuditTrust, type SigValue } from './signature-policy.js';
 import { AuditTally, dayOf, type SignatureOutcome, type TallyData } from './tally.js';
 
@@ -257,6 +258,8 @@ class RangeScratch {
   readonly signedCuts: [MemberCut, MemberCut] = [{ memberStart: 0, memberEnd: 0 }, { memberStart: 0, memberEnd: 0 }];
   /** By fast index: the kernel's verdict on each line's entry_hash. */
   readonly matches = new Uint8Array(SCAN_ROWS);
+  /** Counts by the scanner's name ids, emptied into the range's tally at the end of each chunk. */
+  readonly names = { actions: new IdCounts(MAX_INTERNED_NAMES), actors: new IdCounts(MAX_INTERNED_NAMES), days: new IdCounts(MAX_INTERNED_NAMES) };
 
   /** The read buffer of `size` bytes (a line longer than it grows a copy the reader keeps to itself). */
   readBufferOfSize(size: number): Buffer {
@@ -326,6 +329,7 @@ export class RangeChecker {
   constructor(kernel: LedgerKernelName, ed25519Backend: BackendName, trust: AuditTrust, findHash?: string, scratch: RangeScratch = new RangeScratch()) {
     this.#scratch = scratch;
     this.#table = scratch.scanner.columns;
+    for (const counts of Object.values(scratch.names)) counts.clear();
     this.#findHash = findHash;
     this.#kernel = getLedgerKernel(kernel);
     this.#policy = new SignaturePolicy(trust);
@@ -506,30 +510,21 @@ export class RangeChecker {
       const line = this.#lineBase + row + 1;
       if (line >= badLine) break;
       const outcome = OUTCOMES[outcomes[k]!]!;
-      const facts = slowFacts.get(row);
+      const facts = slowFacts.size === 0 ? undefined : slowFacts.get(row);
       if (facts !== undefined) {
         if (facts.ts !== undefined) {
           lastTsRow = row;
           tally.firstTs ??= facts.ts;
         }
+        this.#flushNames();
         tally.addEntry(facts.action, facts.actor, facts.ts === undefined ? undefined : dayOf(facts.ts), outcome);
         if (this.#findHash !== undefined && this.foundLine === null && facts.entryHash === this.#findHash) this.foundLine = line;
       } else {
-        const escapes = t.escapes[row]!;
-        const tsAt = t.tsAt[row]!;
-        let day: string | undefined;
-        if (tsAt !== -1) {
+        this.#countFast(row, outcome);
+        if (t.tsAt[row] !== -1) {
           lastTsRow = row;
           if (tally.firstTs === null) tally.firstTs = this.#tsOf(row) ?? null;
-          if ((escapes & ESCAPED_TS) !== 0) day = dayOf(decodeEscaped(bytes, tsAt, t.tsEnd[row]!));
-          else if (t.tsEnd[row]! - tsAt - 2 >= DAY_LENGTH && isDayPrefix(bytes, tsAt + 1)) day = this.#names.get(bytes, tsAt + 1, tsAt + 1 + DAY_LENGTH);
         }
-        tally.addEntry(
-          this.#string(t.actionAt[row]!, t.actionEnd[row]!, (escapes & ESCAPED_ACTION) !== 0, true),
-          this.#actorOf(row),
-          day,
-          outcome,
-        );
         const hashAt = t.hashAt[row]!;
         if (this.#findHash !== undefined && this.foundLine === null && equalsAscii(bytes, hashAt, hashAt + HASH_HEX_DIGITS, this.#findHash)) {
           this.foundLine = line;
@@ -545,6 +540,62 @@ export class RangeChecker {
     if (lastTsRow !== -1) {
       tally.lastTs = slowFacts.get(lastTsRow)?.ts ?? this.#tsOf(lastTsRow)!;
     }
+    this.#flushNames();
+  }
+
+  /**
+   * Counts a fast line: by the scanner's interned ids where it gave one,
+   * else by the string (escaped, too long, a full name table, a signed
+   * entry's actor), after handing the counts so far to the tally so the
+   * tally's first-seen order is the ledger's.
+   */
+  #countFast(row: number, outcome: SignatureOutcome): void {
+    const t = this.#table;
+    const tally = this.tally;
+    const names = this.#scratch.names;
+    tally.entries++;
+    const actionId = t.actionId[row]!;
+    if (actionId !== -1) names.actions.add(actionId);
+    else if (t.actionAt[row] !== -1) {
+      names.actions.flush(this.#countAction);
+      tally.countAction(this.#string(t.actionAt[row]!, t.actionEnd[row]!, (t.escapes[row]! & ESCAPED_ACTION) !== 0, true)!, 1);
+    }
+    const actorId = t.actorId[row]!;
+    if (actorId !== -1 && outcome === 'unsigned') names.actors.add(actorId);
+    else if (t.actorAt[row] !== -1) {
+      names.actors.flush(this.#countActor);
+      tally.countActor(this.#actorOf(row)!, outcome);
+    }
+    const dayId = t.dayId[row]!;
+    if (dayId !== -1) names.days.add(dayId);
+    else if (t.tsAt[row] !== -1) {
+      const day = this.#dayOf(row);
+      if (day !== undefined) {
+        names.days.flush(this.#countDay);
+        tally.countDay(day, 1);
+      }
+    }
+  }
+
+  /** The day of a fast line's ts when the scanner gave no id for it (escaped, or not a day). */
+  #dayOf(row: number): string | undefined {
+    const t = this.#table;
+    const tsAt = t.tsAt[row]!;
+    if ((t.escapes[row]! & ESCAPED_TS) !== 0) return dayOf(decodeEscaped(this.#bytes, tsAt, t.tsEnd[row]!));
+    if (t.tsEnd[row]! - tsAt - 2 >= DAY_LENGTH && isDayPrefix(this.#bytes, tsAt + 1)) return this.#names.get(this.#bytes, tsAt + 1, tsAt + 1 + DAY_LENGTH);
+    return undefined;
+  }
+
+  readonly #countAction = (id: number, count: number): void => this.tally.countAction(this.#scratch.scanner.name(id), count);
+  readonly #countActor = (id: number, count: number): void => this.tally.countUnsignedActor(this.#scratch.scanner.name(id), count);
+  readonly #countDay = (id: number, count: number): void => this.tally.countDay(this.#scratch.scanner.name(id), count);
+
+  /** Hands every count by id to the tally (before a count by string, and at the end of each chunk). */
+  #flushNames(): void {
+    const names = this.#scratch.names;
+    names.actions.flush(this.#countAction);
+    names.actors.flush(this.#countActor);
+    names.days.flush(this.#countDay);
   }
 
   #sigOf(row: number): SigValue {

@@ -63,11 +63,28 @@ export class AuditTally {
     this.entries++;
     if (day !== undefined) bump(this.days, day);
     if (action !== undefined) bump(this.actions, action);
-    if (actor !== undefined) {
-      const counts = this.#actor(actor);
-      counts.entries++;
-      this.#count(counts, outcome);
-    }
+    if (actor !== undefined) this.countActor(actor, outcome);
+  }
+
+  /** `count` more entries of `action` (the caller counts `entries`). */
+  countAction(action: string, count: number): void {
+    bump(this.actions, action, count);
+  }
+
+  countDay(day: string, count: number): void {
+    bump(this.days, day, count);
+  }
+
+  /** `count` more unsigned entries by `actor`. */
+  countUnsignedActor(actor: string, count: number): void {
+    this.#actor(actor).entries += count;
+  }
+
+  /** One more entry by `actor`, with its signature outcome. */
+  countActor(actor: string, outcome: SignatureOutcome): void {
+    const counts = this.#actor(actor);
+    counts.entries++;
+    this.#count(counts, outcome);
   }
 
   /**

@@ -24,6 +24,9 @@ interface ScanExports {
   scan_lines(filled: number, atEnd: number): number;
   scan_consumed(): number;
   scan_fast_rows(): number;
+  name_count(): number;
+  name_arena(): number;
+  name_length(id: number): number;
   scan_last_terminated(): number;
 }
 
@@ -33,7 +36,7 @@ export const enum LineKind { Blank = 0, Fast = 1, Slow = 2 }
 const COLUMN_NAMES = [
   'start', 'end', 'kind', 'packIndex', 'hashAt', 'hashMemberAt', 'hashMemberEnd', 'prevAt', 'prevEnd',
   'actionAt', 'actionEnd', 'actorAt', 'actorEnd', 'tsAt', 'tsEnd', 'sigMemberAt', 'sigMemberEnd', 'sigValueAt',
-  'escapes', 'linked', 'offsets', 'claimedAt',
+  'escapes', 'linked', 'offsets', 'claimedAt', 'actionId', 'actorId', 'dayId',
 ] as const;
 
 type ColumnName = (typeof COLUMN_NAMES)[number];
@@ -48,6 +51,10 @@ export type LineColumns = Record<ColumnName, Int32Array>;
 
 /** Lines per scan call: ~2,500 lines of a 1 MiB chunk fit; shorter lines take more calls. */
 export const SCAN_ROWS = 4096;
+/** Distinct names the scanner interns (scan.ts MAX_NAMES): ids are below this. */
+export const MAX_INTERNED_NAMES = 4096;
+/** scan.ts MAX_NAME_BYTES: the arena's stride. */
+const NAME_STRIDE = 128;
 
 export interface ScannedLines {
   /** Rows scanned (lines, blank ones included). */
@@ -67,6 +74,8 @@ export class WasmLineScanner {
   #bytes: Buffer = Buffer.alloc(0);
   #pack = new Uint8Array(0);
   #columns = {} as LineColumns;
+  /** Interned names by id, decoded once each (ids live as long as the instance). */
+  readonly #names: string[] = [];
 
   /** The chunk, in the module's memory: valid until the next `reserve` or `scan`. */
   get bytes(): Buffer {
@@ -98,6 +107,21 @@ export class WasmLineScanner {
     const wasm = this.#wasm;
     const rows = wasm.scan_lines(filled, atEnd ? 1 : 0);
     return { rows, fastRows: wasm.scan_fast_rows(), consumed: wasm.scan_consumed(), lastTerminated: wasm.scan_last_terminated() === 1 };
+  }
+
+  /** The name with interned id `id` (an id from the actionId, actorId or dayId columns). */
+  name(id: number): string {
+    const names = this.#names;
+    if (id >= names.length) {
+      const wasm = this.#wasm;
+      const memory = Buffer.from(wasm.memory.buffer);
+      const arena = wasm.name_arena();
+      for (let next = names.length, count = wasm.name_count(); next < count; next++) {
+        const at = arena + next * NAME_STRIDE;
+        names.push(memory.toString('latin1', at, at + wasm.name_length(next)));
+      }
+    }
+    return names[id]!;
   }
 
   /** Views over the module's memory: taken again after it grew (growth detaches the old buffer). */
