@@ -9,10 +9,12 @@
 //   batch of one per call); wasm batches of each size with (a) all keys
 //   distinct and (b) 16 keys repeated. Targets: wasm batch >= 0.8x sodium
 //   single on (a), >= 1.5x on (b).
-// - pool: the engine pool's workers, 1 and then 2 of them, each task one
-//   batch of the given size (packed and transferred as verifyEd25519Parallel
-//   does, two tasks in flight per worker), for the native and wasm backends;
-//   the 2-worker / 1-worker ratio per row. Target: >= 1.8x.
+// - pool: the engine pool's workers, 1 and 2 of them alternating round by
+//   round, each task one batch of the given size (packed and transferred as
+//   verifyEd25519Parallel does, two tasks in flight per worker), streamed
+//   for a window (--time / rounds, see measurePool), for the native and wasm
+//   backends; the 2-worker / 1-worker ratio per row, and where the threads'
+//   time went (main thread, GC helpers, workers idle). Target: >= 1.8x.
 // - invalid: a batch of 1,024 distinct keys with 0, 1, 10, 50 and 100 %
 //   invalid signatures (message changed after signing: the point checks pass
 //   and only the equation fails, the costly case for a batch verifier).
@@ -22,11 +24,12 @@
 // - sha256: hash-wasm (the wasm backend's SHA-256) against node:crypto (what
 //   auto uses), 1 MiB messages.
 //
-// Every row is items per second from tinybench's mean latency of one call
-// times the items in that call; ratios compare rows of the same run. Every
-// call's verdicts are checked against the expected ones: a benchmark that
-// verified nothing proves nothing. --quick: 300 ms per row, sizes 64 and
-// 1,024, for a smoke run (numbers only roughly comparable).
+// Rows of the thread, invalid and sha256 sections are items per second from
+// tinybench's mean latency of one call times the items in that call; ratios
+// compare rows of the same run. Every call's verdicts are checked against
+// the expected ones: a benchmark that verified nothing proves nothing.
+// --quick: 300 ms per row, sizes 64 and 1,024, for a smoke run (numbers only
+// roughly comparable). Only the pool section: --sections pool.
 //
 // The decoded-key cache (4,096 keys per thread) is warm for (b) after the
 // first call, as in a long-running verifier; for (a) calls cycle through
@@ -40,6 +43,7 @@ import { getBackend, closeEnginePool } from '../dist/engine/index.js';
 import { createWasmBackend, loadHashWasm, MSM_METHODS, wasmSha256Implementation } from '../dist/engine/backends/wasm.js';
 import { getEnginePool } from '../dist/engine/pool.js';
 import { packEd25519Batch } from '../dist/engine/worker.js';
+import { threadShares, threadTimes } from './lib/thread-cpu.mjs';
 
 const SECTIONS = ['thread', 'pool', 'invalid', 'msm', 'sha256'];
 const { values: args } = parseArgs({
@@ -71,8 +75,6 @@ const INVALID_BATCH = 1024;
 const INVALID_PERCENTS = [0, 1, 10, 50, 100];
 const SINGLE_ITEMS = 256;
 const POOL_JOBS = [1, 2];
-/** Tasks per measured pool call: enough that both workers stay busy for a while. */
-const POOL_MIN_SIGNATURES_PER_CALL = 8192;
 const SHA256_MESSAGE_BYTES = 1 << 20;
 
 const sodium = createRequire(import.meta.url)('sodium-native');
@@ -214,43 +216,126 @@ if (sections.has('sha256')) {
   }
 }
 
-if (sections.has('pool')) {
+/**
+ * The pool section streams tasks instead of timing calls with tinybench: a
+ * call of a fixed number of tasks ends with a barrier where the faster worker
+ * waits for the slower one, and rows run one after the other drift apart on
+ * a shared machine. Here each worker keeps two batches in flight (one running,
+ * one queued, as verifyEd25519Parallel keeps them) for a window after a
+ * warm-up (the pool is rebuilt for each worker count: threads start, JIT and
+ * the key cache warm up); 1 and 2 workers alternate, round after round, and
+ * the medians are kept. The rate counts the batches that complete inside the
+ * window, from one completion to the last, so no start or end is measured.
+ *
+ * Each window also records where the threads' time went (bench/lib/thread-cpu.mjs):
+ * the main thread's CPU (packing, messages), the other threads' (V8's GC and
+ * compiler helpers), and how long the workers sat idle waiting for a task.
+ * With 2 workers on 2 cores, all of that comes out of the workers' share.
+ */
+const POOL_ROUNDS = args.quick ? 2 : 3;
+/**
+ * A new pool's threads load their modules, compile the wasm module and tier
+ * it up in the background: other threads took 9-17 % of a core for the first
+ * ~1.2 s of a 2-worker pool at load ~3, 1-4 % after (bench/lib/thread-cpu.mjs
+ * in 400 ms slices). With 2 workers that compilation competes with them; with
+ * one it has a core to itself, so a short warm-up lowers the ratio.
+ */
+const POOL_WARMUP_MS = args.quick ? 300 : 1000;
+/** At least this many completed batches per worker inside a window, however slow the batches. */
+const POOL_MIN_BATCHES_PER_WORKER = 4;
+const POOL_TASKS_IN_FLIGHT_PER_WORKER = 2;
+
+/**
+ * Streams batches from `next()` through a pool of `jobs` workers, packed and
+ * transferred as verifyEd25519Parallel does, for a warm-up and then for
+ * `windowMs`: signatures per second and the threads' shares; verdicts checked.
+ */
+async function streamOnPool(backend, jobs, next, n, windowMs) {
+  const pool = getEnginePool(jobs);
+  const startedAt = performance.now();
+  let completed = 0;
+  /** The first completion after the warm-up: { at, cpu, completed }. */
+  let windowStart;
+  /** The last completion inside the window. */
+  let windowEnd;
+  let cpuEnd;
+  let countedItems = 0;
+  const inWindow = () =>
+    performance.now() < windowStart.at + windowMs || completed - windowStart.completed < POOL_MIN_BATCHES_PER_WORKER * jobs;
+  const lane = async () => {
+    while (windowStart === undefined || inWindow()) {
+      const batch = packEd25519Batch(next());
+      const output = await pool.run({ batch, backend }, { name: 'verifyEd25519', transferList: [batch] });
+      // indexOf is a native scan: checking costs the main thread next to nothing.
+      if (output.length !== n || output.indexOf(0) !== -1) throw new Error(`pool ${backend}: wrong verdicts`);
+      const at = performance.now();
+      completed++;
+      if (windowStart === undefined) {
+        if (at - startedAt >= POOL_WARMUP_MS && completed >= 2 * jobs) windowStart = { at, cpu: threadTimes(), completed };
+      } else if (inWindow()) {
+        windowEnd = at;
+        countedItems += n;
+      } else {
+        cpuEnd ??= { at, cpu: threadTimes() };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: POOL_TASKS_IN_FLIGHT_PER_WORKER * jobs }, lane));
+  cpuEnd ??= { at: performance.now(), cpu: threadTimes() };
+  return {
+    perSecond: (countedItems * 1000) / (windowEnd - windowStart.at),
+    threads: threadShares(windowStart.cpu, cpuEnd.cpu, cpuEnd.at - windowStart.at, jobs),
+  };
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** Medians of the rounds' thread shares (undefined off Linux). */
+function medianShares(runs) {
+  const shares = runs.map((run) => run.threads).filter((threads) => threads !== undefined);
+  if (shares.length === 0) return undefined;
+  return Object.fromEntries(['main', 'others', 'workersIdle'].map((key) => [key, median(shares.map((threads) => threads[key]))]));
+}
+
+async function measurePool() {
+  const out = [];
+  const windowMs = timeMs / POOL_ROUNDS;
   for (const backend of ['native', 'wasm']) {
     for (const n of sizes) {
       const keyModes = backend === 'wasm' ? ['(a) distinct keys', `(b) ${REPEATED_KEYS} keys`] : ['(a) distinct keys'];
       for (const keys of keyModes) {
         const next = keys.startsWith('(a)') ? cycler(distinctBatches(n)) : cycler([makeItems(n, REPEATED_KEYS)]);
-        const tasksPerCall = Math.max(4, Math.ceil(POOL_MIN_SIGNATURES_PER_CALL / n));
-        for (const jobs of POOL_JOBS) {
-          add('pool', `pool ${backend} ${n} ${keys}`, `pool ${backend}, batches of ${n} ${keys}, ${jobs} worker(s)`, tasksPerCall * n, () =>
-            runOnPool(backend, jobs, tasksPerCall, next, n),
-          );
+        const runs = new Map(POOL_JOBS.map((jobs) => [jobs, []]));
+        for (let round = 0; round < POOL_ROUNDS; round++) {
+          // Each worker count goes first in turn.
+          const order = round % 2 === 0 ? POOL_JOBS : [...POOL_JOBS].reverse();
+          for (const jobs of order) runs.get(jobs).push(await streamOnPool(backend, jobs, next, n, windowMs));
+        }
+        await closeEnginePool();
+        for (const [jobs, list] of runs) {
+          out.push({
+            section: 'pool',
+            group: `pool ${backend} ${n} ${keys}`,
+            name: `pool ${backend}, batches of ${n} ${keys}, ${jobs} worker(s)`,
+            perSecond: median(list.map((run) => run.perSecond)),
+            samples: list.length,
+            rounds: list.map((run) => run.perSecond),
+            threads: medianShares(list),
+          });
         }
       }
     }
   }
-}
-
-/**
- * `tasks` batches through a pool of `jobs` workers, two in flight per worker,
- * each packed and transferred as verifyEd25519Parallel does; verdicts checked.
- */
-async function runOnPool(backend, jobs, tasks, next, n) {
-  const pool = getEnginePool(jobs);
-  let started = 0;
-  const lane = async () => {
-    while (started < tasks) {
-      started++;
-      const batch = packEd25519Batch(next());
-      const output = await pool.run({ batch, backend }, { name: 'verifyEd25519', transferList: [batch] });
-      if (output.length !== n || !output.every((v) => v === 1)) throw new Error(`pool ${backend}: wrong verdicts`);
-    }
-  };
-  await Promise.all(Array.from({ length: 2 * jobs }, lane));
+  return out;
 }
 
 await bench.run();
 await closeEnginePool();
+const poolRows = sections.has('pool') ? await measurePool() : [];
 const msmRows = sections.has('msm') ? await measureMsm() : [];
 
 for (const task of bench.tasks) {
@@ -261,7 +346,7 @@ const rows = bench.tasks.map((task) => {
   const meanMs = task.result.latency.mean;
   return { section, group, name: task.name, perSecond: (itemsPerCall * 1000) / meanMs, samples: task.result.latency.samplesCount ?? task.runs };
 });
-rows.push(...msmRows);
+rows.push(...poolRows, ...msmRows);
 // Each row against the first row of its group: sodium single (thread),
 // sodium at the same invalid rate, auto at the same size, node:crypto,
 // one worker at the same batch and keys.
@@ -279,16 +364,21 @@ if (args.json) {
     invalid: `Invalid signatures in a batch of ${INVALID_BATCH}, signatures/s; ratio against sodium-native at the same rate`,
     msm: 'Multi-scalar multiplication of the wasm batch check, signatures/s (median of interleaved calls); ratio against auto (the default) at the same size',
     sha256: 'SHA-256 of 1 MiB, bytes/s; ratio against node:crypto',
-    pool: 'Engine pool, signatures/s; ratio against 1 worker (target: 2 workers >= 1.80x)',
+    pool:
+      'Engine pool, signatures/s (median of rounds, 1 and 2 workers alternating); ratio against 1 worker (target: 2 workers >= 1.80x);\n' +
+      'CPU of the main thread and of the other threads (GC, compiler) in % of one core, and the share of time the workers sat idle waiting for a task',
   };
+  const percent = (share) => (share === undefined ? '–' : `${(100 * share).toFixed(1)} %`);
   console.log(`wasm-ed25519 bench, node ${process.version}, ${timeMs} ms per row`);
   for (const section of SECTIONS.filter((s) => sections.has(s))) {
     console.log(`\n${TITLES[section]}\n`);
-    console.log('| what | per second | ratio |');
-    console.log('|---|---:|---:|');
+    const threadColumns = section === 'pool';
+    console.log(`| what | per second | ratio |${threadColumns ? ' main thread | other threads | workers idle |' : ''}`);
+    console.log(`|---|---:|---:|${threadColumns ? '---:|---:|---:|' : ''}`);
     for (const row of rows.filter((r) => r.section === section)) {
       const rate = section === 'sha256' ? `${(row.perSecond / 1e6).toFixed(0)} MB/s` : Math.round(row.perSecond).toLocaleString('en-US');
-      console.log(`| ${row.name} | ${rate} | ${row.ratio.toFixed(2)}x |`);
+      const threads = threadColumns ? ` ${percent(row.threads?.main)} | ${percent(row.threads?.others)} | ${percent(row.threads?.workersIdle)} |` : '';
+      console.log(`| ${row.name} | ${rate} | ${row.ratio.toFixed(2)}x |${threads}`);
     }
   }
 }

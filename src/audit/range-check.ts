@@ -258,6 +258,9 @@ class RangeScratch {
   readonly signedCuts: [MemberCut, MemberCut] = [{ memberStart: 0, memberEnd: 0 }, { memberStart: 0, memberEnd: 0 }];
   /** By fast index: the kernel's verdict on each line's entry_hash. */
   readonly matches = new Uint8Array(SCAN_ROWS);
+  /** The chunk's verified entries (row, signature outcome code) until the signature verdicts let them be counted. */
+  readonly recordRows = new Int32Array(SCAN_ROWS);
+  readonly recordOutcomes = new Uint8Array(SCAN_ROWS);
   /** Counts by the scanner's name ids, emptied into the range's tally at the end of each chunk. */
   readonly names = { actions: new IdCounts(MAX_INTERNED_NAMES), actors: new IdCounts(MAX_INTERNED_NAMES), days: new IdCounts(MAX_INTERNED_NAMES) };
 
@@ -393,21 +396,24 @@ export class RangeChecker {
     this.consumed = scanned.consumed;
     const count = scanned.rows;
     const t = this.#table;
+    // Columns read for every line, in locals (the hottest loop of the audit).
+    const { kind: kinds, packIndex, linked, hashAt, sigMemberAt } = t;
     const matches = this.#scratch.matches;
+    const requireSigned = this.#policy.requireSigned;
     // The wasm scanner compared each fast line's prev_hash with the entry_hash of the non-blank line before it
     // (`linked`); that answer is the link check when that line is the last entry and verified on the fast path.
     let previousNonBlank = -1;
     let lastFastEntry = -1;
     // Entries that verified, waiting for the batch's signature verdicts before they are counted.
-    const recordRows: number[] = [];
-    const recordOutcomes: number[] = [];
+    const { recordRows, recordOutcomes } = this.#scratch;
+    let recorded = 0;
     const slowFacts = new Map<number, EntryFacts>();
     const pending: PendingSignature[] = [];
     const items: Ed25519VerifyItem[] = [];
     let bad: RangeBadLine | null = null;
 
     for (let row = 0; row < count; row++) {
-      const kind = t.kind[row]!;
+      const kind = kinds[row]!;
       if (kind === LineKind.Blank) continue;
       const nonBlankBefore = previousNonBlank;
       previousNonBlank = row;
@@ -415,7 +421,7 @@ export class RangeChecker {
       const terminated = row < count - 1 || scanned.lastTerminated;
       if (!terminated) this.tornLine = line;
       let facts: EntryFacts | null = null;
-      if (!(kind === LineKind.Fast && matches[t.packIndex[row]!] === 1)) {
+      if (!(kind === LineKind.Fast && matches[packIndex[row]!] === 1)) {
         this.slowLines++;
         const verdict = judgeSlowly(this.#bytes.subarray(t.start[row]!, t.end[row]!), this.#seenEntry ? this.#expectedPrevString() : undefined);
         if (verdict.kind === 'blank') {
@@ -437,7 +443,7 @@ export class RangeChecker {
         else this.firstLink = facts.prev.kind === 'value' ? { line, kind: 'value', prev: facts.prev.prev } : { line, kind: 'other', described: facts.prev.described };
       } else if (
         facts === null
-          ? !((t.linked[row] === 1 && nonBlankBefore === lastFastEntry) || this.#linksFast(row))
+          ? !((linked[row] === 1 && nonBlankBefore === lastFastEntry) || this.#linksFast(row))
           : facts.prev.kind !== 'value' || facts.prev.prev !== this.#expectedPrevString()
       ) {
         const described = facts === null ? (this.#prevOf(row) ?? 'null') : facts.prev.kind === 'value' ? (facts.prev.prev ?? 'null') : facts.prev.described;
@@ -445,7 +451,7 @@ export class RangeChecker {
         break;
       }
       if (facts === null) {
-        this.#expectedPrevAt = t.hashAt[row]!;
+        this.#expectedPrevAt = hashAt[row]!;
         lastFastEntry = row;
       } else {
         this.#expectedPrevAt = -1;
@@ -455,8 +461,8 @@ export class RangeChecker {
 
       // The signature, when there is one or one is required.
       let outcome: SignatureOutcome = 'unsigned';
-      const signed = facts === null ? t.sigMemberAt[row] !== -1 : facts.sig !== undefined;
-      if (signed || this.#policy.requireSigned) {
+      const signed = facts === null ? sigMemberAt[row] !== -1 : facts.sig !== undefined;
+      if (signed || requireSigned) {
         const actor = facts === null ? this.#actorOf(row) : facts.actor;
         const ts = facts === null ? this.#tsOf(row) : facts.ts;
         const sig = facts === null ? this.#sigOf(row) : facts.sig;
@@ -472,8 +478,9 @@ export class RangeChecker {
           items.push({ publicKey: decision.publicKey, signature: decision.signature, message: facts === null ? this.#signedBytes(row) : facts.signedBytes() });
         }
       }
-      recordRows.push(row);
-      recordOutcomes.push(OUTCOME_CODE[outcome]);
+      recordRows[recorded] = row;
+      recordOutcomes[recorded] = OUTCOME_CODE[outcome];
+      recorded++;
     }
 
     if (items.length > 0) {
@@ -485,7 +492,7 @@ export class RangeChecker {
       }
     }
 
-    this.#count(recordRows, recordOutcomes, slowFacts, bad === null ? Number.POSITIVE_INFINITY : bad.line);
+    this.#count(recorded, slowFacts, bad === null ? Number.POSITIVE_INFINITY : bad.line);
     // The next batch reuses the buffer: keep the hash to link to as a string.
     this.#expectedPrevString();
     if (bad !== null) {
@@ -499,13 +506,14 @@ export class RangeChecker {
   }
 
   /** Counts the entries before `badLine`; strings only for names (cached) and the batch's first and last ts and hash. */
-  #count(rows: readonly number[], outcomes: readonly number[], slowFacts: ReadonlyMap<number, EntryFacts>, badLine: number): void {
+  #count(recorded: number, slowFacts: ReadonlyMap<number, EntryFacts>, badLine: number): void {
     const tally = this.tally;
     const bytes = this.#bytes;
     const t = this.#table;
+    const { recordRows: rows, recordOutcomes: outcomes } = this.#scratch;
     let lastRow = -1;
     let lastTsRow = -1;
-    for (let k = 0; k < rows.length; k++) {
+    for (let k = 0; k < recorded; k++) {
       const row = rows[k]!;
       const line = this.#lineBase + row + 1;
       if (line >= badLine) break;
