@@ -25,6 +25,8 @@ import {
   verifyEd25519Parallel,
 } from '../dist/engine/index.js';
 
+import { median } from './lib/median.mjs';
+
 const { values: args } = parseArgs({
   options: {
     scale: { type: 'string', default: '1' },
@@ -52,12 +54,6 @@ const log = args.json ? () => undefined : (line) => console.log(line);
 const KIB = 1024;
 const MIB = 1024 * KIB;
 const GB = 1e9;
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
 
 /**
  * One untimed run, then the median of `runs` timed ones: wall seconds, and

@@ -43,6 +43,7 @@ import { getBackend, closeEnginePool } from '../dist/engine/index.js';
 import { createWasmBackend, loadHashWasm, MSM_METHODS, wasmSha256Implementation } from '../dist/engine/backends/wasm.js';
 import { getEnginePool } from '../dist/engine/pool.js';
 import { packEd25519Batch } from '../dist/engine/worker.js';
+import { median } from './lib/median.mjs';
 import { threadShares, threadTimes } from './lib/thread-cpu.mjs';
 
 const SECTIONS = ['thread', 'pool', 'invalid', 'msm', 'sha256'];
@@ -286,12 +287,6 @@ async function streamOnPool(backend, jobs, next, n, windowMs) {
     perSecond: (countedItems * 1000) / (windowEnd - windowStart.at),
     threads: threadShares(windowStart.cpu, cpuEnd.cpu, cpuEnd.at - windowStart.at, jobs),
   };
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /** Medians of the rounds' thread shares (undefined off Linux). */
