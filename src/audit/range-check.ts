@@ -12,8 +12,9 @@
  * to: it reports that entry's `prev_hash` (`firstLink`) and the main thread
  * checks it against the previous range's last hash.
  *
- * Memory: one read buffer (grown only for a line longer than it), the
- * chunk's line facts, and its signatures awaiting verification.
+ * Memory: the scanner's WebAssembly memory (the chunk, read straight into
+ * it and grown only for a line longer than it, the line columns and the
+ * bytes to hash), and the chunk's signatures awaiting verification.
  */
 import { Buffer } from 'node:buffer';
 import { closeSync, openSync, readSync } from 'node:fs';
@@ -103,8 +104,12 @@ interface Chunk {
   atEnd: boolean;
 }
 
+/**
+ * Reads a range straight into the line scanner's WebAssembly memory (no copy
+ * between reading and scanning), keeping an unfinished last line for the
+ * next chunk.
+ */
 class RangeLineReader {
-  #buffer: Buffer;
   #filled = 0;
   #consumed = 0;
   #position: number;
@@ -113,11 +118,17 @@ class RangeLineReader {
     private readonly fd: number,
     start: number,
     private readonly end: number,
-    buffer: Buffer,
+    private readonly scanner: WasmLineScanner,
+    chunkSize: number,
     private readonly file: string,
   ) {
-    this.#buffer = buffer;
+    scanner.reserve(chunkSize);
     this.#position = start;
+  }
+
+  /** The scanner's chunk buffer: at least chunkSize bytes (more after a long line). */
+  get #buffer(): Buffer {
+    return this.scanner.bytes;
   }
 
   /** The bytes not taken yet plus as many more as fit, or null at the end of the range. */
@@ -150,9 +161,9 @@ class RangeLineReader {
     if (this.#buffer.length >= MAX_LINE_BYTES) {
       throw new BluxError('ledger-corrupt', `a line near byte ${this.#position} is longer than ${MAX_LINE_BYTES} bytes`, { file: this.file });
     }
-    const bigger = Buffer.allocUnsafeSlow(Math.min(this.#buffer.length * 2, MAX_LINE_BYTES));
-    this.#buffer.copy(bigger, 0, 0, this.#filled);
-    this.#buffer = bigger;
+    // A bigger region may move (and growing the module's memory detaches the old view): the bytes go along.
+    const kept = Buffer.from(this.#buffer.subarray(0, this.#filled));
+    this.scanner.reserve(Math.min(this.#buffer.length * 2, MAX_LINE_BYTES)).set(kept);
   }
 }
 
@@ -237,14 +248,14 @@ function decodeEscaped(bytes: Buffer, valueStart: number, valueEnd: number): str
 /**
  * The big buffers of a range check, reused by every range a thread checks:
  * a worker handles dozens of ranges per audit, and fresh buffers for each
- * (1 MiB read buffer, 2 MiB hash batch, the line table) piled up as external
+ * (1 MiB read buffer, 2 MiB hash batch, the line table: now all in the
+ * scanner's WebAssembly memory) piled up as external
  * memory faster than GC returned it (peak RSS 222 MB on 1M entries).
  * Checks running at the same time in one thread (two audits from one host)
  * take separate scratches.
  */
 class RangeScratch {
-  readBuffer: Buffer = Buffer.alloc(0);
-  /** Scans chunks in its own WebAssembly memory: the chunk's copy, the line columns, the bytes to hash. */
+  /** Holds the chunk as read, its line columns and the bytes to hash, in its own WebAssembly memory. */
   readonly scanner = new WasmLineScanner();
   /**
    * The signed bytes of a batch's fast lines, one after another: the messages
@@ -263,12 +274,6 @@ class RangeScratch {
   readonly recordOutcomes = new Uint8Array(SCAN_ROWS);
   /** Counts by the scanner's name ids, emptied into the range's tally at the end of each chunk. */
   readonly names = { actions: new IdCounts(MAX_INTERNED_NAMES), actors: new IdCounts(MAX_INTERNED_NAMES), days: new IdCounts(MAX_INTERNED_NAMES) };
-
-  /** The read buffer of `size` bytes (a line longer than it grows a copy the reader keeps to itself). */
-  readBufferOfSize(size: number): Buffer {
-    if (this.readBuffer.length !== size) this.readBuffer = Buffer.allocUnsafeSlow(size);
-    return this.readBuffer;
-  }
 
   /** Room for the signed bytes of a chunk of `bytes` bytes. */
   ensureSigned(bytes: number): void {
@@ -632,8 +637,7 @@ export class RangeChecker {
   #scanChunk(chunk: Chunk): ScannedLines {
     const scratch = this.#scratch;
     const scanner = scratch.scanner;
-    // Room for the whole read buffer, so the region is laid out once per range size, not per chunk.
-    scanner.reserve(chunk.bytes.length).set(chunk.bytes.subarray(0, chunk.filled));
+    // The reader read the chunk into the scanner's memory.
     const scanned = scanner.scan(chunk.filled, chunk.atEnd);
     this.#bytes = scanner.bytes;
     this.#table = scanner.columns;
@@ -664,7 +668,7 @@ export async function checkLedgerRange(task: RangeCheckTask): Promise<RangeCheck
       throw new BluxError('file-unreadable', `cannot open the ledger: ${String(e)}`, { file: task.file, cause: e });
     }
     try {
-      const reader = new RangeLineReader(fd, task.start, task.end, scratch.readBufferOfSize(task.chunkSize), task.file);
+      const reader = new RangeLineReader(fd, task.start, task.end, scratch.scanner, task.chunkSize, task.file);
       for (let chunk = reader.next(); chunk !== null; chunk = reader.next()) {
         const more = await checker.checkChunk(chunk);
         reader.consume(checker.consumed);

@@ -77,7 +77,7 @@ export class WasmLineScanner {
   /** Interned names by id, decoded once each (ids live as long as the instance). */
   readonly #names: string[] = [];
 
-  /** The chunk, in the module's memory: valid until the next `reserve` or `scan`. */
+  /** The chunk buffer, in the module's memory (read into it directly): valid until the next `reserve`. */
   get bytes(): Buffer {
     return this.#bytes;
   }
