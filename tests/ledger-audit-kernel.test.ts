@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 
 import { auditLedger } from '../src/audit/audit-ledger.js';
+import { idleScratchChunkSizes } from '../src/audit/range-check.js';
 import { auditLedgerSequential } from '../src/audit/sequential.js';
 import type { LedgerAuditReport } from '../src/audit/report.js';
 
@@ -270,6 +271,25 @@ describe('tallies by interned name ids', () => {
     const entries = Array.from({ length: 5000 }, (_, i) => ({ action: `action-${i % 4500}`, actor: createHex(i), ts: `2026-${String(1 + (i % 12)).padStart(2, '0')}-01T00:00:00+00:00` }));
     const report = await expectSameTallies(ledgerOf('many', entries));
     expect(Object.keys(report.actors)).toHaveLength(5000);
+  });
+});
+
+describe('scanner memory between audits', () => {
+  it('keeps an idle scanner of the chunk size, not one grown for a very long line', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'blux-audit-kernel-'));
+    try {
+      const long = entryLine({ action: 'event', actor: 'a', payload_summary: 'x'.repeat(9 * 1024 * 1024), ts: '2026-01-20T00:00:00+00:00' }, null);
+      const short = entryLine({ action: 'event', actor: 'a', ts: '2026-01-20T00:00:01+00:00' }, long.hash);
+      const file = path.join(dir, 'long.jsonl');
+      fs.writeFileSync(file, `${long.line}\n${short.line}\n`);
+      expect(await auditLedger(file, { jobs: 1 })).toMatchObject({ status: 'valid', entries: 2, slow_path_lines: 0 });
+      expect(idleScratchChunkSizes().every((size) => size <= 8 * 1024 * 1024)).toBe(true);
+      fs.writeFileSync(file, `${short.line}\n`);
+      await auditLedger(file, { jobs: 1, chunkSize: 1024 * 1024 });
+      expect(idleScratchChunkSizes()).toContain(1024 * 1024);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -82,6 +82,11 @@ export class WasmLineScanner {
     return this.#bytes;
   }
 
+  /** Bytes of the chunk buffer. */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
   /** The packed messages to hash (lines without entry_hash). */
   get pack(): Uint8Array {
     return this.#pack;
