@@ -7,11 +7,12 @@
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
 
-import { afterAll, describe, expect, it } from 'vitest';
+import { Piscina } from 'piscina';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 
 import { closeEnginePool, verifyEd25519Batch, verifyEd25519Parallel, type Ed25519VerifyItem } from '../src/engine/index.js';
 import { engineLoadBalancer, getEnginePool } from '../src/engine/pool.js';
-import { packEd25519Batch } from '../src/engine/worker.js';
+import { packEd25519Batch, unpackEd25519Batch } from '../src/engine/worker.js';
 
 type Balancer = ReturnType<typeof engineLoadBalancer>;
 type FakeWorker = Parameters<Balancer>[1][number];
@@ -108,6 +109,51 @@ describe('the engine pool with signature batches', () => {
       const pool = getEnginePool(jobs);
       await Promise.all(Array.from({ length: jobs }, () => pool.run(undefined, { name: 'ping' })));
       expect(await verifyEd25519Parallel(items, { backend: 'wasm', jobs })).toEqual(expected);
+    }
+  });
+});
+
+describe('packing signature batches on the main thread', () => {
+  afterAll(() => closeEnginePool());
+
+  const hex = (items: readonly Ed25519VerifyItem[]) =>
+    items.map(({ publicKey, message, signature }) => [publicKey, message, signature].map((b) => Buffer.from(b).toString('hex')).join(':'));
+
+  it('packs the items at the given indexes, in their order, as packing that list would', () => {
+    const items = signedItems(12, 3);
+    const indexes = [7, 0, 11, 3, 3];
+    const picked = indexes.map((index) => items[index]!);
+    expect(hex(unpackEd25519Batch(packEd25519Batch(items, indexes)))).toEqual(hex(picked));
+    expect(Buffer.from(packEd25519Batch(items, indexes))).toEqual(Buffer.from(packEd25519Batch(picked)));
+    expect(Buffer.from(packEd25519Batch(items, [...items.keys()]))).toEqual(Buffer.from(packEd25519Batch(items)));
+    expect(unpackEd25519Batch(packEd25519Batch(items, []))).toEqual([]);
+  });
+
+  it('decides items of the wrong shape in this thread, false as on every backend, and sends the rest to the workers', async () => {
+    const items = signedItems(400, 8);
+    const good = items[1]!;
+    const junk = [
+      null,
+      'not an item',
+      { ...good, publicKey: Array.from(good.publicKey) },
+      { ...good, message: 'text' },
+      { ...good, signature: good.signature.subarray(0, 63) },
+      { ...good, publicKey: Uint8Array.of(...good.publicKey, 0) },
+      // Right shape: a Buffer is a Uint8Array, and this one is valid.
+      { ...good, publicKey: Buffer.from(good.publicKey), message: Buffer.from(good.message) },
+    ] as unknown as Ed25519VerifyItem[];
+    const mixed = [...junk.slice(0, 3), ...items, ...junk.slice(3)];
+    const expected = await verifyEd25519Batch(mixed, { backend: 'native' });
+    expect(expected.slice(0, 3)).toEqual([false, false, false]);
+    expect(expected.slice(-4)).toEqual([false, false, false, true]);
+    const pool = getEnginePool(2);
+    await Promise.all([0, 1].map(() => pool.run(undefined, { name: 'ping' })));
+    const run = vi.spyOn(Piscina.prototype, 'run');
+    try {
+      expect(await verifyEd25519Parallel(mixed, { backend: 'native', jobs: 2 })).toEqual(expected);
+      expect(run.mock.calls.length).toBeGreaterThan(1);
+    } finally {
+      run.mockRestore();
     }
   });
 });

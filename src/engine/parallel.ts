@@ -7,7 +7,7 @@ import { resolveBackendName } from './backend-name.js';
 import { getBackend } from './index.js';
 import { AUTO_WASM_MIN_BATCH } from './backends/auto.js';
 import { checkJobs, defaultJobs, getEnginePool, isEnginePoolWarm } from './pool.js';
-import { splitEd25519Item } from './precheck.js';
+import { ED25519_PUBLIC_KEY_LENGTH, ED25519_SIGNATURE_LENGTH, isBytes } from './precheck.js';
 import type { BackendName, Ed25519VerifyItem } from './types.js';
 import {
   createHashControl,
@@ -296,6 +296,24 @@ function verifyBatchCount(count: number, jobs: number, sizing: VerifySizing): nu
   return Math.max(wanted, Math.ceil(count / MAX_VERIFY_BATCH_ITEMS));
 }
 
+/**
+ * Indexes of the items with the right types and lengths. The others are
+ * `false` in every backend (the shared pre-check runs first); deciding them
+ * here keeps the packed layout fixed-size. Nothing is allocated per item:
+ * this runs on the main thread, which shares the cores with the workers.
+ */
+function packableIndexes(items: readonly Ed25519VerifyItem[]): number[] {
+  const packable: number[] = [];
+  for (let index = 0; index < items.length; index++) {
+    const item = items[index];
+    if (typeof item !== 'object' || item === null) continue;
+    const { publicKey, message, signature } = item;
+    if (!isBytes(publicKey) || !isBytes(message) || !isBytes(signature)) continue;
+    if (publicKey.length === ED25519_PUBLIC_KEY_LENGTH && signature.length === ED25519_SIGNATURE_LENGTH) packable.push(index);
+  }
+  return packable;
+}
+
 /** Item indexes in `batchCount` batches of near-equal size, also bounded in message bytes. */
 function planVerifyBatches(items: readonly Ed25519VerifyItem[], indexes: readonly number[], batchCount: number): number[][] {
   const itemsPerBatch = Math.ceil(indexes.length / Math.max(1, batchCount));
@@ -333,9 +351,7 @@ export async function verifyEd25519Parallel(
   checkJobs(jobs);
   const { signal } = opts;
   signal?.throwIfAborted();
-  // Items with wrong types or lengths are `false` in every backend (the shared
-  // pre-check runs first); deciding them here keeps the packed layout fixed-size.
-  const packable = [...items.keys()].filter((index) => typeof splitEd25519Item(items[index]!) !== 'string');
+  const packable = packableIndexes(items);
   const sizing = verifySizing(backend);
   const batchCount = verifyBatchCount(packable.length, jobs, sizing);
   const poolPays = batchCount >= 2 && (isEnginePoolWarm(jobs) || packable.length >= sizing.coldPoolFrom);
@@ -350,7 +366,7 @@ export async function verifyEd25519Parallel(
   const pool = getEnginePool(jobs);
   const verifyBatch = async (indexes: readonly number[]): Promise<Uint8Array> => {
     // Packed when the window lets the batch start, so only the batches in flight are in memory.
-    const batch = packEd25519Batch(indexes.map((index) => items[index]!));
+    const batch = packEd25519Batch(items, indexes);
     const task: VerifyEd25519Task = { batch, backend };
     try {
       return (await pool.run(task, { name: 'verifyEd25519', transferList: [batch] })) as Uint8Array;
@@ -368,9 +384,7 @@ export async function verifyEd25519Parallel(
     const batches = planVerifyBatches(items, packable, batchCount);
     const window = jobs * TASKS_IN_FLIGHT_PER_WORKER;
     for await (const { input, output } of settleWindowed(batches, window, verifyBatch, aborted.promise)) {
-      input.forEach((itemIndex, k) => {
-        verdicts[itemIndex] = output[k] === 1;
-      });
+      for (let k = 0; k < input.length; k++) verdicts[input[k]!] = output[k] === 1;
     }
   } finally {
     aborted.dispose();
