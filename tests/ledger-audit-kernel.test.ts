@@ -4,6 +4,7 @@
  * "canonical or not sure" answer on every line, the same member offsets, the
  * same bytes to hash; and the way it splits chunks into lines.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +18,7 @@ import type { LedgerAuditReport } from '../src/audit/report.js';
 
 import { CanonicalLineScanner, copyWithoutMembers, type MemberSpan } from '../src/formats/ledger-line-scan.js';
 import { LineKind, SCAN_ROWS, WasmLineScanner } from '../src/audit/wasm-scanner.js';
+import { getLedgerKernel, LEDGER_KERNELS } from '../src/audit/kernels.js';
 import { canonicalPython } from '../src/formats/canonical/python.js';
 import { fromPlain } from '../src/formats/canonical/json-value.js';
 import { entryLine, generateLedgerLines } from './ledger-audit-fixtures.js';
@@ -219,6 +221,31 @@ describe('WasmLineScanner line splitting', () => {
       const scanned = scanner.scan(text.length, true);
       expect(scanned.fastRows).toBe(Math.min(scanned.rows, SCAN_ROWS));
       expect(scanner.bytes.toString('latin1', scanner.columns.hashAt[0]!, scanner.columns.hashAt[0]! + 64)).toBe(HASH);
+    }
+  });
+});
+
+describe('kernels over a scan', () => {
+  it('hash every message length where the scanner packed it (block boundaries) and catch a wrong digit', () => {
+    // Messages `{"a":"<pad>","prev_hash":null}` of 28..227 bytes: every padding case of one to four blocks.
+    const lines: string[] = [];
+    const wanted: number[] = [];
+    for (let pad = 0; pad < 200; pad++) {
+      const message = `{"a":"${'p'.repeat(pad)}","prev_hash":null}`;
+      let hash = createHash('sha256').update(message).digest('hex');
+      if (pad % 3 === 1) hash = `${hash.slice(0, 63)}${hash[63] === '0' ? '1' : '0'}`;
+      lines.push(`{"a":"${'p'.repeat(pad)}","entry_hash":"${hash}","prev_hash":null}`);
+      wanted.push(pad % 3 === 1 ? 0 : 1);
+    }
+    const text = Buffer.from(lines.map((l) => `${l}\n`).join(''));
+    for (const name of LEDGER_KERNELS) {
+      const scanner = new WasmLineScanner();
+      scanner.reserve(text.length).set(text);
+      const { fastRows } = scanner.scan(text.length, true);
+      expect(fastRows).toBe(lines.length);
+      const matches = new Uint8Array(fastRows);
+      getLedgerKernel(name).checkScanned(scanner, fastRows, matches);
+      expect([...matches], name).toEqual(wanted);
     }
   });
 });

@@ -87,7 +87,9 @@ const COL_CLAIMED_AT = 21;
 const COL_ACTION_ID = 22;
 const COL_ACTOR_ID = 23;
 const COL_DAY_ID = 24;
-const COLUMNS = 25;
+/** By fast index: 1 when the SHA-256 of the message equals the claimed hex (filled by index.ts's scan_check, the wasm kernel). */
+const COL_MATCHED = 25;
+const COLUMNS = 26;
 
 /** Room between the regions (every SIMD load stays inside a line, so this is only a margin). */
 const PAD: usize = 16;
@@ -131,6 +133,24 @@ export function scan_columns(): usize {
 
 @inline function column(index: i32, row: i32): usize {
   return columnsBase + ((<usize>index * <usize>(regionRows + 1) + <usize>row) << 2);
+}
+
+/** Message `fast` of the last scan: its address in the pack and its length. */
+export function messageAt(fast: i32): usize {
+  return packBase + <usize>get(COL_OFFSETS, fast);
+}
+
+export function messageLength(fast: i32): usize {
+  return <usize>(get(COL_OFFSETS, fast + 1) - get(COL_OFFSETS, fast));
+}
+
+/** Where the 64 hex digits that message `fast`'s line claims are. */
+export function claimedHexAt(fast: i32): usize {
+  return bytesBase + <usize>get(COL_CLAIMED_AT, fast);
+}
+
+export function setMatched(fast: i32, matched: bool): void {
+  put(COL_MATCHED, fast, matched ? 1 : 0);
 }
 
 @inline function put(index: i32, row: i32, value: i32): void {

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { BluxError } from '../errors.js';
+import type { WasmLineScanner } from './wasm-scanner.js';
 
 export type LedgerKernelName = 'native' | 'wasm';
 export const LEDGER_KERNELS: readonly LedgerKernelName[] = ['native', 'wasm'];
@@ -22,6 +23,8 @@ export interface EntryHashKernel {
    * `claimed[claimedAt[i]]` (the entry_hash value in the line), else 0.
    */
   check(pack: Uint8Array, offsets: Int32Array, count: number, claimed: Uint8Array, claimedAt: Int32Array, matches: Uint8Array): void;
+  /** The same for the `count` fast lines of the scanner's last scan (what the audit calls). */
+  checkScanned(scanner: WasmLineScanner, count: number, matches: Uint8Array): void;
 }
 
 /** Hex digit -> value, 0xff for anything else (the scanner already allows only 0-9a-f). */
@@ -49,6 +52,10 @@ const nativeKernel: EntryHashKernel = {
       const digest = hash('sha256', pack.subarray(offsets[i]!, offsets[i + 1]!), 'binary');
       matches[i] = digestEqualsHex(digest, claimed, claimedAt[i]!) ? 1 : 0;
     }
+  },
+  checkScanned(scanner, count, matches) {
+    const { offsets, claimedAt } = scanner.columns;
+    this.check(scanner.pack, offsets, count, scanner.bytes, claimedAt, matches);
   },
 };
 
@@ -131,6 +138,12 @@ const wasmKernel: EntryHashKernel = {
     }
     wasm.check_batch(base, base + offsetsAt, count, base + claimedAtWasm, base + matchesAt);
     matches.set(memory.subarray(base + matchesAt, base + matchesAt + count));
+  },
+  /** Hashed where the scanner packed the messages, in the scanner's own instance: nothing copied in. */
+  checkScanned(scanner, count, matches) {
+    if (count === 0) return;
+    scanner.checkInPlace(count);
+    matches.set(scanner.columns.matched.subarray(0, count));
   },
 };
 

@@ -650,8 +650,7 @@ export class RangeChecker {
     this.#table = scanner.columns;
     scratch.ensureSigned(scanned.consumed);
     this.lines += scanned.rows;
-    const t = this.#table;
-    this.#kernel.check(scanner.pack, t.offsets, scanned.fastRows, this.#bytes, t.claimedAt, scratch.matches);
+    this.#kernel.checkScanned(scanner, scanned.fastRows, scratch.matches);
     return scanned;
   }
 

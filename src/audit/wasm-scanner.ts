@@ -24,6 +24,7 @@ interface ScanExports {
   scan_lines(filled: number, atEnd: number): number;
   scan_consumed(): number;
   scan_fast_rows(): number;
+  scan_check(count: number): void;
   name_count(): number;
   name_arena(): number;
   name_length(id: number): number;
@@ -36,7 +37,7 @@ export const enum LineKind { Blank = 0, Fast = 1, Slow = 2 }
 const COLUMN_NAMES = [
   'start', 'end', 'kind', 'packIndex', 'hashAt', 'hashMemberAt', 'hashMemberEnd', 'prevAt', 'prevEnd',
   'actionAt', 'actionEnd', 'actorAt', 'actorEnd', 'tsAt', 'tsEnd', 'sigMemberAt', 'sigMemberEnd', 'sigValueAt',
-  'escapes', 'linked', 'offsets', 'claimedAt', 'actionId', 'actorId', 'dayId',
+  'escapes', 'linked', 'offsets', 'claimedAt', 'actionId', 'actorId', 'dayId', 'matched',
 ] as const;
 
 type ColumnName = (typeof COLUMN_NAMES)[number];
@@ -112,6 +113,15 @@ export class WasmLineScanner {
     const wasm = this.#wasm;
     const rows = wasm.scan_lines(filled, atEnd ? 1 : 0);
     return { rows, fastRows: wasm.scan_fast_rows(), consumed: wasm.scan_consumed(), lastTerminated: wasm.scan_last_terminated() === 1 };
+  }
+
+  /**
+   * The wasm kernel in place: SHA-256 of the first `count` packed messages in
+   * this module, each compared with the hex its line claims, into the
+   * `matched` column (1 or 0).
+   */
+  checkInPlace(count: number): void {
+    this.#wasm.scan_check(count);
   }
 
   /** The name with interned id `id` (an id from the actionId, actorId or dayId columns). */
