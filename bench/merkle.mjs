@@ -4,7 +4,10 @@
 //   (b) inclusion proof generation from the checkpoint's tree tiles (one 256-line block read) and,
 //       for comparison, by streaming the prefix; verification is log2(N) hashes (target < 5 ms each);
 //   (c) the proof bundle's size for an artifact signed in the middle of the ledger (target < 4 KiB);
-//   (d) the incremental audit: checkpoint, append 10 entries, audit since the checkpoint.
+//   (d) the incremental audit: checkpoint, append 10 entries, audit since the checkpoint;
+//   (e) the interior nodes' hash alone: 1,048,576 node inputs (0x01 || left || right, 65 bytes) through
+//       node:crypto's one-shot hash() one call each (what the tree did before) and through the four-lane
+//       WebAssembly SIMD kernel (sha256x4, one call per 4,096 nodes, what it does now), CPU time, alternating.
 //
 //   npm run build && node bench/merkle.mjs [--entries 1000000] [--runs 3] [--quick] [--json]
 //
@@ -23,6 +26,7 @@ import { closeEnginePool, getBackend } from '../dist/engine/index.js';
 import { ledgerTreeHead, subtreeHashesFromTiles, subtreeHashesOfFile } from '../dist/transparency/ledger-tree.js';
 import { readTiles, tilesFileOf } from '../dist/store/checkpoints.js';
 import { hashLeaves, inclusionProofRanges, verifyInclusion } from '../dist/transparency/merkle.js';
+import { sha256x4 } from '../dist/transparency/sha256x4.js';
 import { createCheckpoint, auditSinceCheckpoint } from '../dist/transparency/log.js';
 import { buildProofBundle } from '../dist/transparency/bundle.js';
 import { serializeProofBundle } from '../dist/formats/proof-bundle.js';
@@ -164,6 +168,52 @@ try {
   const auditMs = await medianMillis(async () => { audit = await auditSinceCheckpoint(paths.ledger, created.file); });
   if (audit.status !== 'valid') throw new Error(`incremental audit: ${audit.message}`);
 
+  // (e) node hashes: node:crypto one call per node vs the SIMD kernel one call per 4,096 nodes (CPU, alternating)
+  const NODE_COUNT = 1 << 20;
+  const NODES_PER_CALL = 4096;
+  const children = new Uint8Array(NODE_COUNT * 64);
+  for (let i = 0; i < children.length; i += 4) children[i] = i * 2654435761;
+  const nodeInputs = new Uint8Array(65 * NODES_PER_CALL);
+  const nodeCpu = { crypto: [], kernel: [] };
+  const nodeWays = {
+    crypto: () => {
+      for (let first = 0; first < NODE_COUNT; first += NODES_PER_CALL) {
+        for (let p = 0; p < NODES_PER_CALL; p++) {
+          nodeInputs[65 * p] = 0x01;
+          nodeInputs.set(children.subarray(64 * (first + p), 64 * (first + p + 1)), 65 * p + 1);
+        }
+        for (let p = 0; p < NODES_PER_CALL; p++) hash('sha256', nodeInputs.subarray(65 * p, 65 * p + 65), 'binary');
+      }
+    },
+    kernel: () => {
+      const out = new Uint8Array(32 * NODES_PER_CALL);
+      for (let first = 0; first < NODE_COUNT; first += NODES_PER_CALL) {
+        sha256x4(children.subarray(64 * first, 64 * (first + NODES_PER_CALL)), 64, NODES_PER_CALL, { prefix: 0x01, out });
+      }
+    },
+  };
+  for (let round = -1; round < Math.max(runs, 5); round++) {
+    for (const way of round % 2 === 0 ? ['crypto', 'kernel'] : ['kernel', 'crypto']) {
+      const start = process.cpuUsage();
+      nodeWays[way]();
+      const used = process.cpuUsage(start);
+      if (round >= 0) nodeCpu[way].push((used.user + used.system) / 1000);
+    }
+  }
+  // The node:crypto way's copies into 0x01 || left || right (which the tree avoided by hashing in place) are timed apart.
+  const copyCpu = [];
+  for (let round = 0; round < Math.max(runs, 5); round++) {
+    const start = process.cpuUsage();
+    for (let first = 0; first < NODE_COUNT; first += NODES_PER_CALL) {
+      for (let p = 0; p < NODES_PER_CALL; p++) nodeInputs.set(children.subarray(64 * (first + p), 64 * (first + p + 1)), 65 * p + 1);
+    }
+    const used = process.cpuUsage(start);
+    copyCpu.push((used.user + used.system) / 1000);
+  }
+  const nsPerNode = (ms) => (ms * 1e6) / NODE_COUNT;
+  const cryptoNodeNs = nsPerNode(median(nodeCpu.crypto) - median(copyCpu));
+  const kernelNodeNs = nsPerNode(median(nodeCpu.kernel));
+
   const ratio = (ms) => (ms / sha256sumMs).toFixed(2);
   log('');
   log('| measure | median | vs sha256sum | target |');
@@ -181,6 +231,9 @@ try {
   log(`| inclusion proof verification (${scan.hashes.length} hashes) | ${verifyMs.toFixed(3)} ms | | < 5 ms |`);
   log(`| proof bundle size | ${bundleBytes} bytes | | < 4096 |`);
   log(`| incremental audit, 10 new entries | ${auditMs.toFixed(1)} ms, ${audit.leaves_hashed} leaves, ${audit.bytes_read} bytes read | | constant |`);
+  log(`| root CPU per 1M entries, jobs 1 / jobs 2 | ${((rootCpuMs[1] * 1e6) / entries).toFixed(0)} / ${((rootCpuMs[2] * 1e6) / entries).toFixed(0)} ms | | |`);
+  log(`| node hash (65 B), node:crypto hash() per call, CPU | ${cryptoNodeNs.toFixed(0)} ns | | |`);
+  log(`| node hash (65 B), sha256x4 SIMD kernel, 4,096 per call, CPU | ${kernelNodeNs.toFixed(0)} ns (${(kernelNodeNs / cryptoNodeNs).toFixed(2)}x node:crypto) | | |`);
   if (args.json) {
     console.log(JSON.stringify({
       bench: 'merkle', entries, ledger_bytes: bytes, runs, load: os.loadavg()[0],
@@ -190,6 +243,8 @@ try {
       checkpoint_ms: checkpointMs, tiles_bytes: tilesBytes, inclusion_generate_tiles_ms: generateTilesMs, tiles_read_ms: readTilesMs, inclusion_from_loaded_tiles_ms: proveFromTilesMs, inclusion_generate_stream_ms: generateStreamMs, inclusion_verify_ms: verifyMs,
       proof_hashes: scan.hashes.length, bundle_bytes: bundleBytes,
       incremental_audit_ms: auditMs, incremental_leaves_hashed: audit.leaves_hashed, incremental_bytes_read: audit.bytes_read,
+      root_cpu_ms_per_million_jobs1: (rootCpuMs[1] * 1e6) / entries, root_cpu_ms_per_million_jobs2: (rootCpuMs[2] * 1e6) / entries,
+      node_hash_cpu_ns_crypto: cryptoNodeNs, node_hash_cpu_ns_kernel: kernelNodeNs, node_hash_kernel_over_crypto: kernelNodeNs / cryptoNodeNs,
     }, null, 2));
   }
 } finally {

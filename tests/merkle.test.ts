@@ -27,6 +27,7 @@ import {
   type Sha256Many,
 } from '../src/transparency/merkle.js';
 import { writeFileSync } from 'node:fs';
+import { rejection } from './helpers/errors.js';
 import { mulberry32 } from './helpers/random.js';
 import { sha256Many, writeChainedLines } from './transparency-helpers.js';
 
@@ -311,6 +312,40 @@ describe('the worker pool path', () => {
       const tilesOne = (await ledgerTreeState(ledger, { jobs: 1, collectTiles: true })).tiles!;
       const tilesTwo = (await ledgerTreeState(ledger, { jobs: 2, collectTiles: true })).tiles!;
       expect(Buffer.from(encodeTiles(tilesTwo)).equals(Buffer.from(encodeTiles(tilesOne)))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await closeEnginePool();
+    }
+  });
+
+  it('many small slices (more than the threads hash ahead): the same head, end offset and tiles as one thread, for trees ending anywhere, with a torn tail, on 2 and 3 threads', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'blux-merkle-slices-'));
+    try {
+      const ledger = path.join(dir, 'ledger.jsonl');
+      writeChainedLines(ledger, 22_000);
+      // A torn write: an unterminated last line is not a leaf.
+      writeFileSync(ledger, '{"torn":', { flag: 'a' });
+      const sliceOpts = { maxSliceBytes: 96 * 1024 }; // ~70 slices, ~330 lines each
+      for (const treeSize of [undefined, 1, 331, 12_345, 21_999]) {
+        const opts = treeSize === undefined ? {} : { treeSize };
+        const one = await ledgerTreeHead(ledger, { ...opts, jobs: 1 });
+        for (const jobs of [2, 3]) {
+          const many = await ledgerTreeHead(ledger, { ...opts, ...sliceOpts, jobs });
+          expect(many.size, `tree size ${treeSize}, jobs ${jobs}`).toBe(treeSize ?? 22_000);
+          expect(hex(many.root)).toBe(hex(one.root));
+          expect(many.range).toEqual(one.range);
+          expect(many.endOffset).toBe(one.endOffset);
+        }
+      }
+      const tilesOne = (await ledgerTreeState(ledger, { jobs: 1, collectTiles: true })).tiles!;
+      const tilesMany = (await ledgerTreeState(ledger, { ...sliceOpts, jobs: 2, collectTiles: true })).tiles!;
+      expect(Buffer.from(encodeTiles(tilesMany)).equals(Buffer.from(encodeTiles(tilesOne)))).toBe(true);
+      // A tree larger than the ledger is refused on both paths, naming the file.
+      for (const jobs of [1, 2]) {
+        const error = await rejection(ledgerTreeHead(ledger, { ...sliceOpts, jobs, treeSize: 22_001 }));
+        expect(error.code).toBe('invalid-argument');
+        expect(error.file).toBe(ledger);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
       await closeEnginePool();

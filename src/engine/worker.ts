@@ -290,3 +290,5 @@ export async function merkleCountLines(task: MerkleCountTask): Promise<number> {
 export async function merkleRange(task: MerkleRangeTask): Promise<ByteRangeTree> {
   return (await import('../transparency/worker-tasks.js')).merkleRange(task);
 }
+
+export { merkleLeafHashes, merkleRangeOfLeafHashes } from '../transparency/worker-entry.js';

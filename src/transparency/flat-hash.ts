@@ -35,11 +35,12 @@ export function sha256Latin1For(backendName: BackendName): Sha256Latin1 {
 }
 
 /**
- * Leaf hashes SHA-256(0x00 || line) of a batch, as a flat level. The 0x00
- * goes into the byte before each line (the previous "\n", or the reader's
- * spare byte) for the one call and is put back: no line is copied.
+ * Leaf hashes SHA-256(0x00 || line) of a batch, written into `out` from
+ * byte `at` (32 bytes each). The 0x00 goes into the byte before each line
+ * (the previous "\n", or the reader's spare byte) for the one call and is
+ * put back: no line is copied.
  */
-export function hashLeafSpans(batch: SpanBatch, sha256: Sha256Latin1): Buffer {
+export function writeLeafHashes(batch: SpanBatch, sha256: Sha256Latin1, out: Buffer, at: number): void {
   const { starts, ends, count } = batch;
   // Views of a plain Uint8Array: Buffer#subarray builds a Buffer per call (measurably slower).
   const buffer = plainBytes(batch.buffer);
@@ -51,8 +52,13 @@ export function hashLeafSpans(batch: SpanBatch, sha256: Sha256Latin1): Buffer {
     digests[i] = sha256(buffer.subarray(prefixAt, ends[i]));
     buffer[prefixAt] = saved;
   }
-  const out = allocFlatLevel(count);
-  writeDigests(out, digests, FLAT_LEAD);
+  writeDigests(out, digests, at);
+}
+
+/** The leaf hashes of a batch as a new flat level. */
+export function hashLeafSpans(batch: SpanBatch, sha256: Sha256Latin1): Buffer {
+  const out = allocFlatLevel(batch.count);
+  writeLeafHashes(batch, sha256, out, FLAT_LEAD);
   return out;
 }
 

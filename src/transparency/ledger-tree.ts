@@ -4,16 +4,17 @@
  * pool), and the subtree hashes a proof is made of (one pass over the leaves
  * the tree covers, never the whole file in memory).
  */
-import { splitFileIntoLineRanges } from '../audit/ranges.js';
+import { rangeCountFor, splitFileIntoLineRanges } from '../audit/ranges.js';
 import { BluxError } from '../errors.js';
 import { getBackend, type EngineOptions } from '../engine/index.js';
 import { defaultJobs, getEnginePool } from '../engine/pool.js';
 import { resolveBackendName } from '../engine/backend-name.js';
+import type { BackendName } from '../engine/types.js';
 import { isBlankLedgerLine } from '../formats/ledger-entry.js';
 import { countLines, fileSize, readBytes, scanLeafSpans, scanLeaves, type SpanBatch } from './leaf-reader.js';
 import { CompactRange, hashLeaves, type CompactRangeState, type LeafRange, type Sha256Many } from './merkle.js';
 import { assembleTiles, BLOCK_LEAVES, collectBlockOffsets, collectTileNodes, emptyTileParts, subtreeHashFromTiles, type BlockReader, type TileParts, type TreeTiles } from './tiles.js';
-import { compactRangeOfBytes, type ByteRangeTree, type MerkleCountTask, type MerkleRangeTask } from './worker-tasks.js';
+import { compactRangeOfBytes, type LeafRangeTree, type MerkleCountTask, type MerkleLeafHashTask, type MerkleLeafRangeTask, type RangeLeafHashes } from './worker-tasks.js';
 
 export interface LedgerTreeOptions extends EngineOptions {
   /** Leaves to cover (a prefix); every complete line unless given. */
@@ -24,6 +25,8 @@ export interface LedgerTreeOptions extends EngineOptions {
   collectTiles?: boolean;
   /** Called now and then with the bytes hashed so far (for a progress bar). */
   onProgress?: (bytesDone: number) => void;
+  /** Largest slice a thread takes at once (MAX_SLICE_BYTES unless given; tests make it small to get many slices). */
+  maxSliceBytes?: number;
 }
 
 /** How often the main thread reads the workers' shared byte counter. */
@@ -82,34 +85,77 @@ export async function ledgerTreeHead(file: string, opts: LedgerTreeOptions = {})
     const range = CompactRange.fromState(state, sha256Many);
     return { size: range.end, root: range.root(), range: state, endOffset, ...(tiles !== undefined ? { tiles } : {}) };
   }
-  // Two passes over the slices: line counts (cheap) give each slice its first leaf index, then the hashing.
+  return parallelTreeHead(file, size, wanted, jobs, backend, sha256Many, opts);
+}
+
+/**
+ * Slices of at most this many bytes: the leaf hashes waiting between the two
+ * steps stay bounded (about 7 MiB per slice of 300-byte lines).
+ */
+const MAX_SLICE_BYTES = 64 * 1024 * 1024;
+
+/** Slices per thread kept hashing leaves ahead of the compact ranges (bounds the hashes held at once). */
+const SLICES_AHEAD_PER_JOB = 2;
+
+/** A multiple of `jobs` slices (threads finish together), at least two per thread, none above `maxSliceBytes`. */
+function sliceCountFor(size: number, jobs: number, maxSliceBytes: number): number {
+  const slices = rangeCountFor(size, jobs * 2, maxSliceBytes);
+  return Math.ceil(slices / jobs) * jobs;
+}
+
+/**
+ * The tree head on the engine pool, in two steps per slice (worker-tasks.ts):
+ * the slice's leaf hashes and line count, then, once the counts before it
+ * are known, its compact range; the main thread merges the ranges in order.
+ * Leaf hashing runs a bounded number of slices ahead, so the hashes held at
+ * once stay bounded whatever the ledger's size.
+ */
+async function parallelTreeHead(file: string, size: number, wanted: number, jobs: number, backend: BackendName, sha256Many: Sha256Many, opts: LedgerTreeOptions): Promise<LedgerTreeHead> {
   const pool = getEnginePool(jobs);
-  const slices = splitFileIntoLineRanges(file, size, jobs * 2);
-  const counts = (await Promise.all(slices.map((s) => pool.run({ file, ...s } satisfies MerkleCountTask, { name: 'merkleCountLines' })))) as number[];
-  const tasks: MerkleRangeTask[] = [];
-  let beginLeaf = 0;
-  slices.forEach((slice, i) => {
-    const take = Math.min(counts[i]!, wanted - beginLeaf);
-    if (take > 0) tasks.push({ file, ...slice, beginLeaf, maxLeaves: take, backend, collectTiles: opts.collectTiles === true });
-    beginLeaf += Math.max(take, 0);
-  });
-  if (opts.treeSize !== undefined) checkTreeSize(opts.treeSize, beginLeaf, file);
+  const slices = splitFileIntoLineRanges(file, size, sliceCountFor(size, jobs, opts.maxSliceBytes ?? MAX_SLICE_BYTES));
+  const collectTiles = opts.collectTiles === true;
+  // Line starts give the tiles' block offsets and the end of a tree that stops inside a slice.
+  const withLineStarts = collectTiles || opts.treeSize !== undefined;
   const counter = progressCounter(opts.onProgress);
-  let parts: ByteRangeTree[];
+  const leafTasks: Promise<RangeLeafHashes>[] = [];
+  const startLeafTask = (): void => {
+    const task: MerkleLeafHashTask = { file, ...slices[leafTasks.length]!, backend, withLineStarts, ...(counter.cells !== undefined ? { progress: counter.cells } : {}) };
+    leafTasks.push(pool.run(task, { name: 'merkleLeafHashes' }) as Promise<RangeLeafHashes>);
+  };
+  while (leafTasks.length < Math.min(slices.length, jobs * SLICES_AHEAD_PER_JOB)) startLeafTask();
+  const rangeTasks: Promise<LeafRangeTree>[] = [];
+  const tiles = collectTiles ? emptyTileParts() : undefined;
+  let beginLeaf = 0;
+  let endOffset = 0;
+  let parts: LeafRangeTree[];
   try {
-    parts = (await Promise.all(tasks.map((t) => pool.run(counter.cells === undefined ? t : { ...t, progress: counter.cells }, { name: 'merkleRange' })))) as ByteRangeTree[];
+    for (let i = 0; i < slices.length && beginLeaf < wanted; i++) {
+      const leaves = await leafTasks[i]!;
+      const take = Math.min(leaves.count, wanted - beginLeaf);
+      if (take > 0) {
+        const task: MerkleLeafRangeTask = { leafHashes: leaves.leafHashes, count: take, beginLeaf, backend, collectTiles };
+        rangeTasks.push(pool.run(task, { name: 'merkleRangeOfLeafHashes', transferList: [leaves.leafHashes.buffer] }) as Promise<LeafRangeTree>);
+        if (tiles !== undefined) collectBlockOffsets(tiles, beginLeaf, Array.from(leaves.lineStarts!.subarray(0, take)));
+        endOffset = take < leaves.count ? leaves.lineStarts![take]! : leaves.endOffset;
+        beginLeaf += take;
+      }
+      if (leafTasks.length < slices.length && beginLeaf < wanted) startLeafTask();
+    }
+    parts = await Promise.all(rangeTasks);
   } finally {
+    // Slices started past the end of a tree that stops inside the file still run: none outlives this call.
+    await Promise.allSettled([...leafTasks, ...rangeTasks]);
     counter.stop();
   }
+  if (opts.treeSize !== undefined) checkTreeSize(opts.treeSize, beginLeaf, file);
   const range = new CompactRange(0, sha256Many);
-  const tiles = opts.collectTiles === true ? emptyTileParts() : undefined;
   if (tiles !== undefined) {
     // Subtrees spanning two slices are made by the merges here.
     range.onNode = collectTileNodes(tiles);
-    for (const part of parts) tiles.nodes.push(...part.tiles!.nodes), tiles.blockOffsets.push(...part.tiles!.blockOffsets);
+    for (const part of parts) tiles.nodes.push(...part.tiles!.nodes);
   }
   for (const part of parts) range.merge(part.state);
-  return { size: range.end, root: range.root(), range: range.state(), endOffset: parts[parts.length - 1]?.endOffset ?? 0, ...(tiles !== undefined ? { tiles } : {}) };
+  return { size: range.end, root: range.root(), range: range.state(), endOffset, ...(tiles !== undefined ? { tiles } : {}) };
 }
 
 export interface SubtreeScan {
