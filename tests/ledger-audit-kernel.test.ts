@@ -78,6 +78,8 @@ function expectSameAsJs(lines: readonly string[]): void {
       expect(actual, lines[row]).toEqual(wanted);
       expect(c.packIndex[row]).toBe(fast);
       expect(c.claimedAt[fast]).toBe(wanted.hashAt);
+      // The claimed digest, decoded for the native kernel.
+      expect(Buffer.from(wasm.claimedDigests.subarray(32 * fast, 32 * fast + 32)).toString('hex')).toBe(text.toString('latin1', wanted.hashAt!, wanted.hashAt! + 64));
       // The bytes to hash are the JS cut's.
       const out = new Uint8Array(bytes.length);
       const n = copyWithoutMembers(bytes, 0, bytes.length, [js.entryHash], out);

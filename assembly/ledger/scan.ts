@@ -9,7 +9,8 @@
  * calls SHA-256 per line. Plain string bytes are skipped 16 at a time (SIMD):
  * most of a ledger line is hex digits inside strings.
  *
- * Memory: one region laid out by `scan_region` (chunk bytes, pack, columns);
+ * Memory: one region laid out by `scan_region` (chunk bytes, pack, columns,
+ * claimed digests);
  * the JS side fills the chunk, calls `scan_lines`, and reads the columns.
  */
 
@@ -97,6 +98,8 @@ const PAD: usize = 16;
 let bytesBase: usize = 0;
 let packBase: usize = 0;
 let columnsBase: usize = 0;
+let claimedBase: usize = 0;
+const DIGEST_BYTES: usize = 32;
 let regionBytes: usize = 0;
 let regionRows: i32 = 0;
 let regionCapacity: usize = 0;
@@ -109,7 +112,8 @@ let regionAt: usize = 0;
  */
 export function scan_region(bytes: usize, rows: i32): usize {
   const paddedBytes = (bytes + PAD + 15) & ~<usize>15;
-  const need: usize = paddedBytes * 2 + <usize>COLUMNS * <usize>(rows + 1) * 4;
+  const columnBytes = <usize>COLUMNS * <usize>(rows + 1) * 4;
+  const need: usize = paddedBytes * 2 + columnBytes + <usize>(rows + 1) * DIGEST_BYTES;
   if (need > regionCapacity) {
     regionCapacity = max(need, regionCapacity << 1);
     regionAt = heap.alloc(regionCapacity + 16);
@@ -120,7 +124,13 @@ export function scan_region(bytes: usize, rows: i32): usize {
   bytesBase = regionAt;
   packBase = regionAt + paddedBytes;
   columnsBase = regionAt + paddedBytes * 2;
+  claimedBase = columnsBase + columnBytes;
   return bytesBase;
+}
+
+/** By fast index: the 32 bytes of the digest each line claims (its entry_hash hex, decoded), for the JS kernel to compare. */
+export function scan_claimed(): usize {
+  return claimedBase;
 }
 
 export function scan_pack(): usize {
@@ -532,6 +542,7 @@ export function scan_lines(filled: i32, atEnd: i32): i32 {
       const hashMemberEnd = unchecked(memberEnd[SPAN_ENTRY_HASH]);
       put(COL_OFFSETS, fast, <i32>packed);
       put(COL_CLAIMED_AT, fast, unchecked(valueStart[SPAN_ENTRY_HASH]) + 1);
+      decodeHex64(bytesBase + <usize>unchecked(valueStart[SPAN_ENTRY_HASH]) + 1, claimedBase + <usize>fast * DIGEST_BYTES);
       packed += cutEntryHash(p, lineStop, bytesBase + <usize>hashMemberAt, bytesBase + <usize>hashMemberEnd, packBase + packed);
       if (previousNonBlank >= 0 && get(COL_KIND, previousNonBlank) == KIND_FAST) put(COL_LINKED, row, linksTo(row, previousNonBlank) ? 1 : 0);
       fast++;
@@ -680,6 +691,28 @@ function internNames(row: i32): void {
     day = intern(bytesBase + <usize>tsAt + 1, DAY_LENGTH);
   }
   put(COL_DAY_ID, row, day);
+}
+
+/**
+ * The 64 lowercase hex digits at `hex` (checked by the scanner) as 32 bytes
+ * at `out`, 32 digits per step: each digit's value, then pairs of digits
+ * (a 16-bit lane: high digit in its low byte) folded into one byte.
+ */
+function decodeHex64(hex: usize, out: usize): void {
+  const zero = i8x16.splat(<i8>DIGIT_0);
+  const nine = i8x16.splat(<i8>DIGIT_9);
+  // 'a' - '0' - 10: what a letter's value needs subtracted beyond '0'.
+  const letterGap = i8x16.splat(0x27);
+  const lowByte = i16x8.splat(0xff);
+  for (let k: usize = 0; k < 2; k++) {
+    const a = v128.load(hex + (k << 5));
+    const b = v128.load(hex + (k << 5) + 16);
+    const va = i8x16.sub(i8x16.sub(a, zero), v128.and(i8x16.gt_u(a, nine), letterGap));
+    const vb = i8x16.sub(i8x16.sub(b, zero), v128.and(i8x16.gt_u(b, nine), letterGap));
+    const pa = v128.or(i16x8.shl(v128.and(va, lowByte), 4), i16x8.shr_u(va, 8));
+    const pb = v128.or(i16x8.shl(v128.and(vb, lowByte), 4), i16x8.shr_u(vb, 8));
+    v128.store(out + (k << 4), i8x16.narrow_i16x8_u(pa, pb));
+  }
 }
 
 /** The fast row's unescaped prev_hash is the 64 hex digits of the earlier fast row's entry_hash. */

@@ -40,6 +40,14 @@ export function digestEqualsHex(digest: string, hex: Uint8Array, at: number): bo
   return true;
 }
 
+const DIGEST_BYTES = 32;
+
+/** The 32-byte digest, as a latin1 string, equals the 32 bytes at `bytes[at]`. */
+function digestEquals(digest: string, bytes: Uint8Array, at: number): boolean {
+  for (let k = 0; k < DIGEST_BYTES; k++) if (digest.charCodeAt(k) !== bytes[at + k]) return false;
+  return true;
+}
+
 /**
  * node:crypto's one-shot hash per message: OpenSSL with the CPU's SHA
  * extensions, one native call per line, the hex digest compared as a string.
@@ -53,9 +61,15 @@ const nativeKernel: EntryHashKernel = {
       matches[i] = digestEqualsHex(digest, claimed, claimedAt[i]!) ? 1 : 0;
     }
   },
+  /** The claimed digests come decoded by the scanner: one load per byte compared (the hex decode was ~0.1 us a line). */
   checkScanned(scanner, count, matches) {
-    const { offsets, claimedAt } = scanner.columns;
-    this.check(scanner.pack, offsets, count, scanner.bytes, claimedAt, matches);
+    const { offsets } = scanner.columns;
+    const pack = scanner.pack;
+    const claimed = scanner.claimedDigests;
+    for (let i = 0; i < count; i++) {
+      const digest = hash('sha256', pack.subarray(offsets[i]!, offsets[i + 1]!), 'binary');
+      matches[i] = digestEquals(digest, claimed, i * DIGEST_BYTES) ? 1 : 0;
+    }
   },
 };
 

@@ -21,6 +21,7 @@ interface ScanExports {
   scan_region(bytes: number, rows: number): number;
   scan_pack(): number;
   scan_columns(): number;
+  scan_claimed(): number;
   scan_lines(filled: number, atEnd: number): number;
   scan_consumed(): number;
   scan_fast_rows(): number;
@@ -54,6 +55,7 @@ export type LineColumns = Record<ColumnName, Int32Array>;
 export const SCAN_ROWS = 4096;
 /** Distinct names the scanner interns (scan.ts MAX_NAMES): ids are below this. */
 export const MAX_INTERNED_NAMES = 4096;
+const DIGEST_BYTES = 32;
 /** scan.ts MAX_NAME_BYTES: the arena's stride. */
 const NAME_STRIDE = 128;
 
@@ -74,6 +76,7 @@ export class WasmLineScanner {
   #memory: ArrayBuffer | null = null;
   #bytes: Buffer = Buffer.alloc(0);
   #pack = new Uint8Array(0);
+  #claimed = new Uint8Array(0);
   #columns = {} as LineColumns;
   /** Interned names by id, decoded once each (ids live as long as the instance). */
   readonly #names: string[] = [];
@@ -91,6 +94,11 @@ export class WasmLineScanner {
   /** The packed messages to hash (lines without entry_hash). */
   get pack(): Uint8Array {
     return this.#pack;
+  }
+
+  /** By fast index: the 32-byte digest each line claims (its entry_hash, decoded) at 32 i. */
+  get claimedDigests(): Uint8Array {
+    return this.#claimed;
   }
 
   get columns(): LineColumns {
@@ -148,6 +156,7 @@ export class WasmLineScanner {
     const bytesAt = wasm.scan_region(this.#capacity, SCAN_ROWS);
     this.#bytes = Buffer.from(buffer, bytesAt, this.#capacity);
     this.#pack = new Uint8Array(buffer, wasm.scan_pack(), this.#capacity);
+    this.#claimed = new Uint8Array(buffer, wasm.scan_claimed(), (SCAN_ROWS + 1) * DIGEST_BYTES);
     const columnsAt = wasm.scan_columns();
     const stride = (SCAN_ROWS + 1) * Int32Array.BYTES_PER_ELEMENT;
     const columns = {} as LineColumns;
