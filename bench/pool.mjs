@@ -1,7 +1,8 @@
 // The engine's worker pool against the in-thread engine:
 //   (a) hashing a ~1 GiB tree (a few 100 MiB files + many small ones): jobs=1, jobs=2, in-thread sha256File loop;
 //   (b) 20,000 files of 1-16 KiB: files/s, same three ways;
-//   (c) 50,000 Ed25519 verifications: verifyEd25519Parallel jobs=1 and 2 vs in-thread verifyEd25519Batch;
+//   (c) 50,000 Ed25519 verifications: verifyEd25519Parallel jobs=1 and 2 vs in-thread verifyEd25519Batch,
+//       taking turns round by round, with the threads' CPU shares (main thread, GC helpers, workers idle);
 //   (d) small verify batches, warm pool vs in-thread (where the in-thread threshold comes from),
 //       and the cost of the first call on a cold pool.
 //
@@ -9,9 +10,11 @@
 //
 // Uses the compiled library (dist/). Every figure is the median of --runs timed
 // runs, after one untimed run that warms the page cache and starts the pool's
-// threads. The temp tree is deleted at the end.
-import { generateKeyPairSync, randomFillSync, sign } from 'node:crypto';
+// threads ((c): a warm-up call before each timed one, see verifyRows). The
+// temp tree is deleted at the end.
+import { randomFillSync } from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -25,7 +28,11 @@ import {
   verifyEd25519Parallel,
 } from '../dist/engine/index.js';
 
+import { prestartEnginePool } from '../dist/engine/pool.js';
 import { median } from './lib/median.mjs';
+import { threadShares, threadTimes } from './lib/thread-cpu.mjs';
+
+const sodium = createRequire(import.meta.url)('sodium-native');
 
 const { values: args } = parseArgs({
   options: {
@@ -151,25 +158,50 @@ async function hashingRows(files) {
 
 // --- Ed25519 ---------------------------------------------------------------
 
-/** The raw key is the end of the SPKI DER encoding (RFC 8410). */
-function rawPublicKey(publicKey) {
-  return Uint8Array.from(publicKey.export({ type: 'spki', format: 'der' }).subarray(12));
-}
-
-/** Signatures over 100-byte messages by 64 signers; every `invalidEvery`th one broken (a flipped message bit). */
+/**
+ * Signatures over 100-byte messages by 64 signers; every `invalidEvery`th one
+ * broken (a flipped message bit). Keys from libsodium, not generateKeyPairSync
+ * (Node 20.20 can deadlock when the GC destroys a finished key-generation job,
+ * see src/bench/suites/ed25519.ts).
+ */
 function makeItems(count) {
-  const keys = Array.from({ length: 64 }, () => generateKeyPairSync('ed25519'));
+  const keys = Array.from({ length: 64 }, () => {
+    const publicKey = Buffer.alloc(32);
+    const secretKey = Buffer.alloc(64);
+    sodium.crypto_sign_keypair(publicKey, secretKey);
+    return { publicKey: new Uint8Array(publicKey), secretKey };
+  });
   const items = [];
   for (let i = 0; i < count; i++) {
-    const { privateKey, publicKey } = keys[i % keys.length];
+    const { publicKey, secretKey } = keys[i % keys.length];
     const message = randomFillSync(new Uint8Array(100));
-    const signature = Uint8Array.from(sign(null, message, privateKey));
+    const signature = new Uint8Array(64);
+    sodium.crypto_sign_detached(signature, message, secretKey);
     if (invalidEvery > 0 && i % invalidEvery === 0) message[0] ^= 1;
-    items.push({ publicKey: rawPublicKey(publicKey), message, signature });
+    items.push({ publicKey, message, signature });
   }
   return items;
 }
 
+/** Items a warm-up call verifies: enough for several batches per worker. */
+const VERIFY_WARMUP_ITEMS = 8192;
+/**
+ * How long a rebuilt pool is warmed up: its threads compile and tier up the
+ * wasm module in the background for about a second (bench/wasm-ed25519.mjs).
+ */
+const POOL_WARMUP_MS = 1000;
+
+/**
+ * In-thread, jobs=1 and jobs=2 take turns, round after round (each first in
+ * turn), so a change in the machine's load hits all three alike; medians of
+ * --runs rounds. Each pool row starts with an untimed call on part of the
+ * items: switching jobs rebuilds the pool, whose new threads load, compile
+ * and tier up their code. Besides wall time, each row has where the
+ * process's threads spent it (bench/lib/thread-cpu.mjs): the main thread's
+ * CPU (screening and packing the items, messages), the other threads' (V8's
+ * GC and compiler helpers) and the workers' idle share; with 2 jobs on 2
+ * cores, all of that comes out of the workers' time.
+ */
 async function verifyRows(items) {
   const expected = await verifyEd25519Batch(items, { backend });
   const check = (verdicts) => {
@@ -177,14 +209,51 @@ async function verifyRows(items) {
       throw new Error('parallel verdicts differ from in-thread ones');
     }
   };
+  const warmup = items.slice(0, VERIFY_WARMUP_ITEMS);
+  const configs = [
+    { label: 'in-thread verifyEd25519Batch', jobs: 0, run: (list) => verifyEd25519Batch(list, { backend }) },
+    { label: 'verifyEd25519Parallel jobs=1', jobs: 1, run: (list) => verifyEd25519Parallel(list, { backend, jobs: 1 }) },
+    { label: 'verifyEd25519Parallel jobs=2', jobs: 2, run: (list) => verifyEd25519Parallel(list, { backend, jobs: 2 }) },
+  ];
+  const samples = new Map(configs.map((config) => [config.label, []]));
+  for (let round = 0; round < runs; round++) {
+    for (let k = 0; k < configs.length; k++) {
+      const config = configs[(k + round) % configs.length];
+      // Started first: a cold pool would leave the warm-up (and, for batch verifiers, small runs) in this thread.
+      if (config.jobs > 0) prestartEnginePool(config.jobs);
+      const warmUntil = performance.now() + (config.jobs > 0 ? POOL_WARMUP_MS : 0);
+      do await config.run(warmup);
+      while (performance.now() < warmUntil);
+      const cpuBefore = process.cpuUsage();
+      const threadsBefore = threadTimes();
+      const start = performance.now();
+      check(await config.run(items));
+      const wallMs = performance.now() - start;
+      const cpu = process.cpuUsage(cpuBefore);
+      samples.get(config.label).push({
+        seconds: wallMs / 1000,
+        coresUsed: (cpu.user + cpu.system) / 1e3 / wallMs,
+        threads: config.jobs > 0 ? threadShares(threadsBefore, threadTimes(), wallMs, config.jobs) : undefined,
+      });
+    }
+  }
   const rows = {};
-  for (const [label, work] of [
-    ['in-thread verifyEd25519Batch', async () => check(await verifyEd25519Batch(items, { backend }))],
-    ['verifyEd25519Parallel jobs=1', async () => check(await verifyEd25519Parallel(items, { backend, jobs: 1 }))],
-    ['verifyEd25519Parallel jobs=2', async () => check(await verifyEd25519Parallel(items, { backend, jobs: 2 }))],
-  ]) {
-    const { seconds, cores_used } = await medianSeconds(work);
-    rows[label] = { seconds, verifies_per_s: items.length / seconds, cores_used };
+  for (const { label, jobs } of configs) {
+    const list = samples.get(label);
+    const seconds = median(list.map((sample) => sample.seconds));
+    const threads = list.map((sample) => sample.threads).filter((shares) => shares !== undefined);
+    rows[label] = {
+      seconds,
+      verifies_per_s: items.length / seconds,
+      cores_used: median(list.map((sample) => sample.coresUsed)),
+      ...(jobs > 0 && threads.length > 0
+        ? {
+            main_thread_share: median(threads.map((shares) => shares.main)),
+            other_threads_share: median(threads.map((shares) => shares.others)),
+            workers_idle_share: median(threads.map((shares) => shares.workersIdle)),
+          }
+        : {}),
+    };
   }
   return rows;
 }
@@ -307,6 +376,12 @@ if (args.json) {
     const invalid = invalidEvery > 0 ? `every ${invalidEvery}th invalid` : 'all valid';
     printHashing(`(c) Ed25519, ${backend} backend: ${ed25519.items} items (${invalid})`, ed25519, 'verifies_per_s', 'verifies/s', 0);
     log(`  jobs2 / jobs1: ${ed25519.jobs2_over_jobs1.toFixed(2)}x`);
+    const percent = (share) => `${(100 * share).toFixed(1)} %`.padStart(10);
+    log('  CPU in % of a core:               main thread  other threads  workers idle');
+    for (const [label, row] of Object.entries(ed25519.rows)) {
+      if (row.main_thread_share === undefined) continue;
+      log(`  ${label.padEnd(30)} ${percent(row.main_thread_share)}   ${percent(row.other_threads_share)}    ${percent(row.workers_idle_share)}`);
+    }
   }
   if (batches !== undefined) {
     log('');
