@@ -42,14 +42,15 @@ export function sha256Latin1For(backendName: BackendName): Sha256Latin1 {
  */
 export function writeLeafHashes(batch: SpanBatch, sha256: Sha256Latin1, out: Buffer, at: number): void {
   const { starts, ends, count } = batch;
-  // Views of a plain Uint8Array: Buffer#subarray builds a Buffer per call (measurably slower).
   const buffer = plainBytes(batch.buffer);
+  const { buffer: memory, byteOffset } = buffer;
   const digests: string[] = new Array(count);
   for (let i = 0; i < count; i++) {
     const prefixAt = starts[i]! - 1;
     const saved = buffer[prefixAt]!;
     buffer[prefixAt] = LEAF_HASH_PREFIX;
-    digests[i] = sha256(buffer.subarray(prefixAt, ends[i]));
+    // A view made by the constructor: ~17 ns, where subarray() takes ~33 (and Buffer#subarray more).
+    digests[i] = sha256(new Uint8Array(memory, byteOffset + prefixAt, ends[i]! - prefixAt));
     buffer[prefixAt] = saved;
   }
   writeDigests(out, digests, at);
