@@ -376,9 +376,11 @@ export async function verifyEd25519Parallel(
   };
 
   // The signal is not given to piscina, which would stop the thread running a
-  // batch (and start a new one later). An abort rejects at once instead;
-  // batches already running finish on their own and are dropped, and no new
-  // one starts. closeEnginePool waits for them (see pool.ts).
+  // batch (and start a new one later), and would keep a worker from taking a
+  // second batch into its queue (pool.ts). An abort rejects at once instead;
+  // batches already handed to a worker (running, or queued behind the one
+  // running) finish on their own and are dropped, and no new one starts.
+  // closeEnginePool waits for them (see pool.ts).
   const aborted = abortRejection(signal);
   try {
     const batches = planVerifyBatches(items, packable, batchCount);
