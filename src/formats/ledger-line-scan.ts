@@ -11,7 +11,7 @@
  * read buffer: no JSON object, no re-serialization.
  *
  * The audit runs the same rules compiled to WebAssembly over whole chunks
- * (assembly/ledger/scan.ts, ~4x less CPU per line); this file is their
+ * (assembly/ledger/scan.ts, 3-4x less CPU per line side by side); this file is their
  * specification, and tests/ledger-audit-kernel.test.ts holds the two to the
  * same answers, offsets and bytes on every line.
  *
