@@ -318,6 +318,28 @@ describe('the worker pool path', () => {
     }
   });
 
+  it('slices on the pool with blank lines and lines longer than a slice: the same head as one thread', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'blux-merkle-long-'));
+    try {
+      const random = mulberry32(4096);
+      const lines = Array.from({ length: 3000 }, (_, i) => (i % 11 === 5 ? '' : i % 500 === 7 ? 'z'.repeat(300_000 + i) : `{"n":${i},"pad":"${'p'.repeat(Math.floor(random() * 2000))}"}`));
+      const ledger = path.join(dir, 'ledger.jsonl');
+      writeFileSync(ledger, `${lines.join('\n')}\n`);
+      expect(statSync(ledger).size).toBeGreaterThan(4 * 1024 * 1024); // above the one-thread cut-off
+      for (const treeSize of [undefined, 2999, 1500]) {
+        const opts = treeSize === undefined ? {} : { treeSize };
+        const one = await ledgerTreeHead(ledger, { ...opts, jobs: 1 });
+        const pooled = await ledgerTreeHead(ledger, { ...opts, jobs: 2, maxSliceBytes: 64 * 1024 });
+        expect(pooled.size).toBe(treeSize ?? 3000);
+        expect(hex(pooled.root)).toBe(hex(one.root));
+        expect(pooled.endOffset).toBe(one.endOffset);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await closeEnginePool();
+    }
+  });
+
   it('many small slices (more than the threads hash ahead): the same head, end offset and tiles as one thread, for trees ending anywhere, with a torn tail, on 2 and 3 threads', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'blux-merkle-slices-'));
     try {
