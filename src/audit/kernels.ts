@@ -50,7 +50,8 @@ function digestEquals(digest: string, bytes: Uint8Array, at: number): boolean {
 
 /**
  * node:crypto's one-shot hash per message: OpenSSL with the CPU's SHA
- * extensions, one native call per line, the hex digest compared as a string.
+ * extensions, one native call per line, the digest compared with the claim
+ * byte by byte.
  */
 const nativeKernel: EntryHashKernel = {
   name: 'native',
@@ -64,10 +65,12 @@ const nativeKernel: EntryHashKernel = {
   /** The claimed digests come decoded by the scanner: one load per byte compared (the hex decode was ~0.1 us a line). */
   checkScanned(scanner, count, matches) {
     const { offsets } = scanner.columns;
-    const pack = scanner.pack;
+    const { buffer, byteOffset } = scanner.pack;
     const claimed = scanner.claimedDigests;
     for (let i = 0; i < count; i++) {
-      const digest = hash('sha256', pack.subarray(offsets[i]!, offsets[i + 1]!), 'binary');
+      const at = offsets[i]!;
+      // The Uint8Array constructor makes a view about twice as fast as subarray() (see the Merkle leaf hashing).
+      const digest = hash('sha256', new Uint8Array(buffer, byteOffset + at, offsets[i + 1]! - at), 'binary');
       matches[i] = digestEquals(digest, claimed, i * DIGEST_BYTES) ? 1 : 0;
     }
   },
