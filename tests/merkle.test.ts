@@ -5,7 +5,7 @@ import { hash } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { closeEnginePool } from '../src/engine/index.js';
 import { countLines, scanLeaves } from '../src/transparency/leaf-reader.js';
@@ -193,13 +193,21 @@ function rootOfLeafHashesNaive(leafHashes: readonly Uint8Array[]): Uint8Array {
 }
 
 describe('a 1,000-entry ledger file', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'blux-merkle-'));
-  const ledger = path.join(dir, 'ledger.jsonl');
-  writeChainedLines(ledger, 1000);
-  const lines: Uint8Array[] = [];
-  scanLeaves(ledger, (batch) => lines.push(...batch.lines.map((l) => Uint8Array.from(l))));
-  const leafHashes = hashLeaves(lines, fastSha256Many);
-  const mth = naiveTree(leafHashes, fastSha256Many);
+  // Made in beforeAll, not while collecting: a run that filters these tests out runs no afterAll and would leave the folder.
+  let dir: string;
+  let ledger: string;
+  let lines: Uint8Array[];
+  let leafHashes: Uint8Array[];
+  let mth: ReturnType<typeof naiveTree>;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'blux-merkle-'));
+    ledger = path.join(dir, 'ledger.jsonl');
+    writeChainedLines(ledger, 1000);
+    lines = [];
+    scanLeaves(ledger, (batch) => lines.push(...batch.lines.map((l) => Uint8Array.from(l))));
+    leafHashes = hashLeaves(lines, fastSha256Many);
+    mth = naiveTree(leafHashes, fastSha256Many);
+  });
   afterAll(async () => {
     await closeEnginePool();
     rmSync(dir, { recursive: true, force: true });
