@@ -1,8 +1,9 @@
 /**
- * The ledger audit's WebAssembly kernel: batch SHA-256 of many short
- * messages (the canonical entries without entry_hash) with the comparison
- * against each line's claimed hex digest, in one call per chunk of lines.
- * The JS side is src/audit/kernels.ts; the layout of a call is there too.
+ * The ledger audit's WebAssembly module: the line scanner (scan.ts, JS side
+ * src/audit/wasm-scanner.ts) and the wasm entry-hash kernel (`scan_check`,
+ * JS side src/audit/kernels.ts): batch SHA-256 of the messages the scanner
+ * packed (the canonical entries without entry_hash), each compared with the
+ * hex digest its line claims, in one call per chunk of lines.
  *
  * SHA-256 as FIPS 180-4 section 6.2 reads: message schedule W[0..63], 64
  * rounds, padding with 0x80, zeros and the 64-bit bit length.
@@ -29,23 +30,6 @@ const W = new StaticArray<u32>(64);
 const H = new StaticArray<u32>(8);
 /** The last one or two blocks, padded. */
 const TAIL = new StaticArray<u8>(128);
-
-// ---------------------------------------------------------------------------
-// Memory for a call: one region from the (stub) allocator, reused; it grows
-// by doubling, so what the stub never frees stays under twice the largest call
-// ---------------------------------------------------------------------------
-
-let region: usize = 0;
-let regionSize: usize = 0;
-
-/** Start of a region of `size` bytes the caller fills; valid until the next call of `input`. */
-export function input(size: usize): usize {
-  if (size > regionSize) {
-    regionSize = max(size, regionSize << 1);
-    region = heap.alloc(regionSize);
-  }
-  return region;
-}
 
 // ---------------------------------------------------------------------------
 // SHA-256
@@ -110,20 +94,6 @@ function digestEqualsHex(hex: usize): bool {
     if (word != unchecked(H[i])) return false;
   }
   return true;
-}
-
-/**
- * For i < count: message i is bytes [offsets[i], offsets[i+1]) of `pack`;
- * its claimed digest is 64 hex digits at `claimed + 64 i`. Writes 1 (match)
- * or 0 to `matches + i`.
- */
-export function check_batch(pack: usize, offsets: usize, count: i32, claimed: usize, matches: usize): void {
-  for (let i = 0; i < count; i++) {
-    const from = <usize>load<u32>(offsets + (<usize>i << 2));
-    const to = <usize>load<u32>(offsets + (<usize>(i + 1) << 2));
-    sha256(pack + from, to - from);
-    store<u8>(matches + <usize>i, digestEqualsHex(claimed + (<usize>i << 6)) ? 1 : 0);
-  }
 }
 
 /**
