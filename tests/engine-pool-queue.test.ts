@@ -7,12 +7,13 @@
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
 
-import { Piscina } from 'piscina';
+import { Piscina, valueSymbol } from 'piscina';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 
 import { closeEnginePool, verifyEd25519Batch, verifyEd25519Parallel, type Ed25519VerifyItem } from '../src/engine/index.js';
 import { engineLoadBalancer, getEnginePool } from '../src/engine/pool.js';
-import { packEd25519Batch, unpackEd25519Batch } from '../src/engine/worker.js';
+import { getBackend } from '../src/engine/index.js';
+import { packEd25519Batch, unpackEd25519Batch, unpackEd25519BatchIntoArena, verifyEd25519 } from '../src/engine/worker.js';
 
 type Balancer = ReturnType<typeof engineLoadBalancer>;
 type FakeWorker = Parameters<Balancer>[1][number];
@@ -154,6 +155,85 @@ describe('packing signature batches on the main thread', () => {
       expect(run.mock.calls.length).toBeGreaterThan(1);
     } finally {
       run.mockRestore();
+    }
+  });
+});
+
+describe('unpacking signature batches in a worker, into views reused from batch to batch', () => {
+  const hex = (items: readonly Ed25519VerifyItem[]) =>
+    items.map(({ publicKey, message, signature }) => [publicKey, message, signature].map((b) => Buffer.from(b).toString('hex')).join(':'));
+
+  /** `count` items with messages of varied lengths (0 to 299 bytes), shifted by `seed`. */
+  function shapedItems(count: number, seed: number): Ed25519VerifyItem[] {
+    return Array.from({ length: count }, (_, i) => ({
+      publicKey: Uint8Array.from({ length: 32 }, (_, j) => (i * 7 + j + seed) & 0xff),
+      signature: Uint8Array.from({ length: 64 }, (_, j) => (i * 13 + j * 3 + seed) & 0xff),
+      message: Uint8Array.from({ length: (i * 37 + seed) % 300 }, (_, j) => (i + j * seed) & 0xff),
+    }));
+  }
+
+  it('gives the items unpackEd25519Batch gives, batch after batch, as the arena grows and shrinks in use', () => {
+    // Counts up and down (the arena grows to 256, then 512 items) and message areas of every size.
+    const batches = [1, 5, 64, 3, 200, 0, 64, 500, 64].map((count, seed) => packEd25519Batch(shapedItems(count, seed + 1)));
+    for (const batch of batches) {
+      // unpackEd25519Batch first: it reads the batch; the arena copy must not depend on it.
+      const expected = hex(unpackEd25519Batch(batch));
+      expect(hex(unpackEd25519BatchIntoArena(batch))).toEqual(expected);
+    }
+  });
+
+  it('reuses the previous batch views: the same objects when the shape is the same, new message views where it changed', () => {
+    const first = unpackEd25519BatchIntoArena(packEd25519Batch(shapedItems(64, 1)));
+    const firstKey = first[10]!.publicKey;
+    const firstMessage = first[10]!.message;
+    const sameShape = unpackEd25519BatchIntoArena(packEd25519Batch(shapedItems(64, 1).map((item) => ({ ...item, signature: item.signature.map((b) => b ^ 0xff) }))));
+    expect(sameShape[10]!.publicKey).toBe(firstKey);
+    expect(sameShape[10]!.message).toBe(firstMessage);
+    const otherShape = unpackEd25519BatchIntoArena(packEd25519Batch(shapedItems(64, 2)));
+    expect(otherShape[10]!.publicKey).toBe(firstKey);
+    expect(otherShape[10]!.message).not.toBe(firstMessage);
+    expect(hex(otherShape)).toEqual(hex(shapedItems(64, 2)));
+  });
+
+  it('keeps a batch being verified intact when a second task starts meanwhile (a backend that awaits)', async () => {
+    const items = signedItems(96, 4);
+    const expected = await verifyEd25519Batch(items, { backend: 'native' });
+    const backend = getBackend('native');
+    const verify = backend.verifyEd25519Batch.bind(backend);
+    // As if a backend yielded mid-batch: the second task runs while the first waits.
+    const slow = vi.spyOn(backend, 'verifyEd25519Batch').mockImplementation(async (batch) => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return verify(batch);
+    });
+    try {
+      // Same shape, every message changed: all invalid.
+      const altered = items.map((item) => ({ ...item, message: item.message.map((b) => b ^ 0x55) }));
+      const [first, second] = await Promise.all(
+        [items, altered].map((list) => verifyEd25519({ batch: packEd25519Batch(list), backend: 'native' })),
+      );
+      const verdictsOf = (result: unknown) => [...((result as Record<symbol, Uint8Array>)[valueSymbol] as Uint8Array)].map((v) => v === 1);
+      expect(slow).toHaveBeenCalledTimes(2);
+      expect(verdictsOf(first)).toEqual(expected);
+      expect(verdictsOf(second)).toEqual(expected.map(() => false));
+    } finally {
+      slow.mockRestore();
+    }
+  });
+
+  it('gives in-thread verdicts for batches of changing shapes on one worker (wasm and native)', async () => {
+    await closeEnginePool();
+    const pool = getEnginePool(1);
+    await pool.run(undefined, { name: 'ping' });
+    const lists = [300, 1000, 300, 64].map((count, k) =>
+      signedItems(count, 4 + k).map((item, i) => (i % 3 === k % 3 ? { ...item, message: Uint8Array.of(...item.message, k) } : item)),
+    );
+    for (const backend of ['wasm', 'native'] as const) {
+      for (const list of lists) {
+        const expected = await verifyEd25519Batch(list, { backend });
+        const batch = packEd25519Batch(list);
+        const verdicts = (await pool.run({ batch, backend }, { name: 'verifyEd25519', transferList: [batch] })) as Uint8Array;
+        expect([...verdicts].map((v) => v === 1)).toEqual(expected);
+      }
     }
   });
 });
