@@ -26,12 +26,7 @@ interface NativeFileLocks {
   unlock(fd: number): void;
 }
 
-/** Loaded by the first lock: commands that only read (verify-batch) skip the native addon's load. */
-let nativeLocksModule: NativeFileLocks | undefined;
-function nativeLocks(): NativeFileLocks {
-  nativeLocksModule ??= createRequire(import.meta.url)('fs-native-extensions') as NativeFileLocks;
-  return nativeLocksModule;
-}
+const nativeLocks = createRequire(import.meta.url)('fs-native-extensions') as NativeFileLocks;
 
 /**
  * Callers in this process queue here before asking the kernel. Waiting for the
@@ -97,11 +92,11 @@ async function inQueue<T>(lockPath: string, locked: (key: string) => Promise<T>)
 
 async function holding<T>(handle: FileHandle, shared: boolean, work: () => Promise<T>): Promise<T> {
   try {
-    await nativeLocks().waitForLock(handle.fd, { shared });
+    await nativeLocks.waitForLock(handle.fd, { shared });
     try {
       return await work();
     } finally {
-      nativeLocks().unlock(handle.fd);
+      nativeLocks.unlock(handle.fd);
     }
   } finally {
     // Closing would release the lock anyway (also when the process dies): a crash never leaves it held.
