@@ -78,6 +78,8 @@ const ITEM_RECORD_BYTES = 160;
 const ITEM_R = 0;
 const ITEM_S = 32;
 const ITEM_DIGEST = 64;
+/** SHA-512's output: the 64 bytes from ITEM_DIGEST to ITEM_Z. */
+const SHA512_BYTES = 64;
 const ITEM_Z = 128;
 const ITEM_KEY = 144;
 const ITEM_STATUS = 148;
@@ -128,8 +130,14 @@ type CachedKey = Uint8Array | false;
 const keyId = (publicKey: Uint8Array): string =>
   Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('latin1');
 
-function digestOf(item: Ed25519VerifyItem): Buffer {
-  return createHash('sha512').update(item.signature.subarray(0, POINT_BYTES)).update(item.publicKey).update(item.message).digest();
+/**
+ * k's hash input, SHA-512(R || A || M), as a latin1 ('binary') string (one char per
+ * byte). Not a Buffer: in batches of thousands, allocating and later freeing
+ * one Buffer per signature was ~10 % of a worker's time and most of V8's
+ * helper-thread time (profiles, bench/wasm-ed25519.mjs pool section).
+ */
+function digestLatin1Of(item: Ed25519VerifyItem): string {
+  return createHash('sha512').update(item.signature.subarray(0, POINT_BYTES)).update(item.publicKey).update(item.message).digest('binary');
 }
 
 /** getRandomValues fills at most this many bytes per call (Web Crypto's limit). */
@@ -341,12 +349,14 @@ class WasmEd25519Verifier {
 
     const z = randomCoefficients(n);
     const view = new DataView(memory.buffer);
+    // Digests are written as latin1 strings through one Buffer over the module's memory (no growth until batch_prepare).
+    const memoryAsBuffer = Buffer.from(memory.buffer);
     chunk.forEach((index, j) => {
       const item = items[index]!;
       const record = itemsAt + j * ITEM_RECORD_BYTES;
       memory.set(item.signature.subarray(0, POINT_BYTES), record + ITEM_R);
       memory.set(item.signature.subarray(POINT_BYTES), record + ITEM_S);
-      memory.set(digestOf(item), record + ITEM_DIGEST);
+      memoryAsBuffer.write(digestLatin1Of(item), record + ITEM_DIGEST, SHA512_BYTES, 'latin1');
       // Low bit set: z != 0, so a check of one item is exact.
       z[j * Z_BYTES]! |= 1;
       memory.set(z.subarray(j * Z_BYTES, (j + 1) * Z_BYTES), record + ITEM_Z);
