@@ -45,7 +45,7 @@ describe('engineLoadBalancer', () => {
 
   it('never queues other tasks behind a running one', () => {
     const balance = engineLoadBalancer(2);
-    for (const name of ['hashFiles', 'auditLedgerRange', 'merkleRange', 'ping']) {
+    for (const name of ['hashFiles', 'auditLedgerRange', 'merkleLeafHashes', 'merkleRangeOfLeafHashes', 'ping']) {
       expect(balance(fakeTask(name), [fakeWorker(1, 1), fakeWorker(2, 1)])).toBeNull();
     }
     expect(balance(hash, [fakeWorker(1, 1), fakeWorker(2, 0)])?.id).toBe(2);

@@ -22,7 +22,7 @@ import { getBackend } from './index.js';
 import { describeFileError } from './file-errors.js';
 import type { BackendName, Ed25519VerifyItem } from './types.js';
 import type { RangeCheckReply, RangeCheckTask } from '../audit/range-check.js';
-import type { ByteRangeTree, MerkleCountTask, MerkleRangeTask } from '../transparency/worker-tasks.js';
+import type { MerkleCountTask } from '../transparency/worker-tasks.js';
 
 type PiscinaExports = typeof import('piscina');
 
@@ -382,11 +382,6 @@ export async function auditLedgerRange(task: RangeCheckTask): Promise<RangeCheck
 /** Worker task: the lines of a byte range of a ledger (transparency/worker-tasks.ts). */
 export async function merkleCountLines(task: MerkleCountTask): Promise<number> {
   return (await import('../transparency/worker-tasks.js')).merkleCountLines(task);
-}
-
-/** Worker task: the Merkle compact range of a byte range of a ledger (transparency/worker-tasks.ts). */
-export async function merkleRange(task: MerkleRangeTask): Promise<ByteRangeTree> {
-  return (await import('../transparency/worker-tasks.js')).merkleRange(task);
 }
 
 export { merkleLeafHashes, merkleRangeOfLeafHashes } from '../transparency/worker-entry.js';

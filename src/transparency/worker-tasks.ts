@@ -96,10 +96,6 @@ export function compactRangeOfBytes(task: MerkleRangeTask): ByteRangeTree {
 }
 
 /** Worker task: compactRangeOfBytes (its hashes are small and cloned). */
-export function merkleRange(task: MerkleRangeTask): ByteRangeTree {
-  return compactRangeOfBytes(task);
-}
-
 export interface MerkleLeafHashTask extends MerkleCountTask {
   backend: BackendName;
   /** Also return the file offset of each line (for tree tiles, and for a tree that ends inside the range). */
