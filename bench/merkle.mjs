@@ -34,6 +34,7 @@ import { generateKey, loadSigner } from '../dist/store/keystore.js';
 import { signArtifact } from '../dist/sign/sign-artifact.js';
 import { readLedgerTail } from '../dist/store/ledger-file.js';
 import { configPaths } from '../dist/store/paths.js';
+import { median } from './lib/median.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -50,12 +51,6 @@ if (!Number.isSafeInteger(entries) || entries < 1000 || !Number.isSafeInteger(ru
   process.exit(2);
 }
 const log = args.json ? () => undefined : (line) => console.log(line);
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
 
 async function medianMillis(work, times = runs) {
   return (await medianWallAndCpu(work, times)).wall;

@@ -51,6 +51,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import { median } from './lib/median.mjs';
 import { mulberry32 } from './lib/prng.mjs';
 
 import { encodeBase64 } from '../dist/formats/base64.js';
@@ -145,11 +146,6 @@ if (sha256sumBin === null) {
 // ---------------------------------------------------------------------------
 // Statistics
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 function summarize(values) {
   return { median: median(values), min: Math.min(...values), max: Math.max(...values), runs: values.map((v) => round(v, 3)) };
 }
