@@ -92,6 +92,23 @@ describe('startSignatureChecks', () => {
     await expect(checks.checksOf(group)).rejects.toThrow();
   });
 
+  it('stop() drops the slices not checked yet: their groups reject, the ones done keep their checks', async () => {
+    // Three slices of one signature per group.
+    const groups: SignedGroup[] = [];
+    for (let i = 0; i < 2 * SIGNATURE_SLICE_ITEMS + 10; i++) groups.push({ manifests: [prepared(i, [{ key: alice, tamper: 'none' }])] });
+    const checks = startSignatureChecks(groups, { trust, backend: 'native', jobs: 1, signal: new AbortController().signal });
+    try {
+      const first = await checks.checksOf(groups[0]!);
+      checks.stop();
+      // The first slice is done; the third cannot have started (slices run one after the other).
+      await expect(checks.checksOf(groups[groups.length - 1]!)).rejects.toThrow();
+      expect((await checks.checksOf(groups[0]!))).toBe(first);
+      expect(first[0]![0]!.status).toBe('ok');
+    } finally {
+      await closeEnginePool();
+    }
+  }, 60_000);
+
   it('refuses a group it was not given', async () => {
     const checks = startSignatureChecks<SignedGroup>([], { trust, backend: 'native', signal: new AbortController().signal });
     await expect(checks.checksOf({ manifests: [] })).rejects.toThrow(/not given/);

@@ -43,6 +43,15 @@ describe('engineLoadBalancer', () => {
     expect(balance(verify, [fakeWorker(1, 2), fakeWorker(2, 2)])).toBeNull();
   });
 
+  it('queues no signature batch on a busy worker while a task of another kind runs (it may be a long file)', () => {
+    let others = 1;
+    const balance = engineLoadBalancer(2, () => others);
+    expect(balance(verify, [fakeWorker(1, 1), fakeWorker(2, 1)])).toBeNull();
+    expect(balance(verify, [fakeWorker(1, 1), fakeWorker(2, 0)])?.id).toBe(2); // an idle worker is still taken
+    others = 0;
+    expect(balance(verify, [fakeWorker(1, 1), fakeWorker(2, 1)])?.id).toBe(1);
+  });
+
   it('never queues other tasks behind a running one', () => {
     const balance = engineLoadBalancer(2);
     for (const name of ['hashFiles', 'auditLedgerRange', 'merkleLeafHashes', 'merkleRangeOfLeafHashes', 'ping']) {

@@ -98,7 +98,7 @@ export function prevMismatchDetail(prevDescribed: string, expectedPrev: string |
 
 /** The bytes read so far and not yet taken: whole lines, then maybe the start of one. */
 interface Chunk {
-  bytes: Buffer;
+  /** Bytes in the scanner's memory (LineReader.bytes), from its start. */
   filled: number;
   /** The range's bytes are all read: a last line without "\n" is complete. */
   atEnd: boolean;
@@ -149,7 +149,7 @@ class RangeLineReader {
       this.#position += read;
       this.#filled += read;
     }
-    return { bytes: this.#buffer, filled: this.#filled, atEnd: this.#position >= this.end };
+    return { filled: this.#filled, atEnd: this.#position >= this.end };
   }
 
   /** The first `bytes` of the last chunk were checked (whole lines): the next chunk starts after them. */
@@ -240,7 +240,7 @@ function judgeSlowly(bytes: Uint8Array, expectedPrev: string | null | undefined)
   };
 }
 
-/** ASCII whitespace only (all of it is JavaScript whitespace); other blank lines go the slow way. */
+/** A JSON string value with escapes in it, from a fast line (read as latin1: fast lines are ASCII only, raw UTF-8 sends a line to the slow path). */
 function decodeEscaped(bytes: Buffer, valueStart: number, valueEnd: number): string {
   return JSON.parse(bytes.toString('latin1', valueStart, valueEnd)) as string;
 }

@@ -79,15 +79,20 @@ function slices<G extends SignedGroup>(groups: readonly G[], maxItems: number): 
 /**
  * Starts checking every group's signatures, in the groups' order, and returns
  * at once. `checksOf(group)` resolves when that group's slice is done; it
- * rejects if the engine failed or the signal aborted the run.
+ * rejects if the engine failed, the signal aborted the run, or `stop()` was
+ * called first. Call `stop()` when the run ends, so that no slice is checked
+ * for nobody (a run that stopped early, groups that failed on their digest).
  */
 export function startSignatureChecks<G extends SignedGroup>(
   groups: readonly G[],
   options: SignatureCheckOptions,
-): { checksOf(group: G): Promise<GroupChecks> } {
+): { checksOf(group: G): Promise<GroupChecks>; stop(): void } {
   const pending = new Map<G, Deferred<GroupChecks>>(groups.map((g) => [g, deferred<GroupChecks>()]));
   const results = new Map<G, Promise<GroupChecks>>([...pending].map(([g, d]) => [g, d.promise]));
-  const { trust, backend, signal } = options;
+  const { trust, backend } = options;
+  // stop(): the run ended (or gave up) before every group was asked for; slices not checked yet are dropped.
+  const stopper = new AbortController();
+  const signal = AbortSignal.any([options.signal, stopper.signal]);
 
   const checkSlice = async (slice: readonly G[]): Promise<void> => {
     const plans: SignaturePlan[][] = slice.map((group) =>
@@ -119,6 +124,9 @@ export function startSignatureChecks<G extends SignedGroup>(
   })();
 
   return {
+    stop(): void {
+      stopper.abort();
+    },
     checksOf(group: G): Promise<GroupChecks> {
       const result = results.get(group);
       if (result !== undefined) return result;

@@ -360,6 +360,7 @@ export function verifyBatch(paths: readonly string[], options: VerifyBatchOption
       if (!abort.signal.aborted) throw e;
       return;
     } finally {
+      signatures.stop();
       // Stopped early or failed: hashing still running ends with the abort.
       if (abort.signal.aborted) await Promise.allSettled(hashing);
     }

@@ -106,15 +106,24 @@ export function earlyStartFor(args: readonly string[], env: NodeJS.ProcessEnv = 
   return null;
 }
 
-/** Starts the pool's threads now if `args` is a command that will use them. */
+/**
+ * Starts the pool's threads now if `args` is a command that will use them.
+ * Never throws: this runs before the command line's error handling, and a
+ * failure here (no worker file in the build, threads that cannot start) is
+ * met again, and reported properly, when the command itself starts the pool.
+ */
 export async function startEngineEarly(args: readonly string[]): Promise<void> {
-  const start = earlyStartFor(args);
-  if (start === null) return;
-  if (start.kind === 'verify-batch') {
-    prestartEnginePool(start.jobs);
-  } else {
-    // The audit decides by the ledger's size whether the pool pays (a small ledger is checked in this thread).
-    const { prestartLedgerAudit } = await import('../audit/audit-ledger.js');
-    prestartLedgerAudit(start.ledger, start.jobs);
+  try {
+    const start = earlyStartFor(args);
+    if (start === null) return;
+    if (start.kind === 'verify-batch') {
+      prestartEnginePool(start.jobs);
+    } else {
+      // The audit decides by the ledger's size whether the pool pays (a small ledger is checked in this thread).
+      const { prestartLedgerAudit } = await import('../audit/audit-ledger.js');
+      prestartLedgerAudit(start.ledger, start.jobs);
+    }
+  } catch {
+    // Only a head start was lost; see above.
   }
 }

@@ -61,8 +61,17 @@ const MAX_TASKS_PER_WORKER = 2;
  * threads exist (else piscina starts the missing thread instead), the least
  * busy worker with room in its queue; otherwise none, and the task waits in
  * the pool's queue for the next worker to finish.
+ *
+ * `otherTasksRunning` counts the pool's running tasks that are not of that
+ * kind (hashing a file, a ledger range): while any runs, nothing is queued on
+ * a busy worker, since the busy one may be in the middle of a long file while
+ * the other is about to be free (verify-batch checks signatures while the pool
+ * hashes).
  */
-export function engineLoadBalancer(jobs: number): (task: BalancedTask, workers: readonly BalancedWorker[]) => BalancedWorker | null {
+export function engineLoadBalancer(
+  jobs: number,
+  otherTasksRunning: () => number = () => 0,
+): (task: BalancedTask, workers: readonly BalancedWorker[]) => BalancedWorker | null {
   return (task, workers) => {
     let leastBusy: BalancedWorker | null = null;
     for (const worker of workers) {
@@ -71,7 +80,7 @@ export function engineLoadBalancer(jobs: number): (task: BalancedTask, workers: 
       if (worker.isRunningAbortableTask) continue;
       if (leastBusy === null || worker.currentUsage < leastBusy.currentUsage) leastBusy = worker;
     }
-    const mayQueue = TASKS_QUEUED_ON_BUSY_WORKERS.has(task.name) && !task.isAbortable && workers.length >= jobs;
+    const mayQueue = TASKS_QUEUED_ON_BUSY_WORKERS.has(task.name) && !task.isAbortable && workers.length >= jobs && otherTasksRunning() === 0;
     return mayQueue && leastBusy !== null && leastBusy.currentUsage < MAX_TASKS_PER_WORKER ? leastBusy : null;
   };
 }
@@ -96,6 +105,8 @@ function loadPiscina(): typeof Piscina {
 class EnginePool {
   readonly #piscina: Piscina;
   readonly #running = new Set<Promise<unknown>>();
+  /** Running tasks not in TASKS_QUEUED_ON_BUSY_WORKERS (see engineLoadBalancer). */
+  #otherTasksRunning = 0;
 
   constructor(
     readonly jobs: number,
@@ -109,7 +120,7 @@ class EnginePool {
       idleTimeout: IDLE_TIMEOUT_MS,
       // The balancer decides which tasks may wait on a busy worker; this is only the cap.
       concurrentTasksPerWorker: MAX_TASKS_PER_WORKER,
-      loadBalancer: engineLoadBalancer(jobs) as LoadBalancer,
+      loadBalancer: engineLoadBalancer(jobs, () => this.#otherTasksRunning) as LoadBalancer,
       // Our tasks are the only users of these threads; no timing histograms needed.
       recordTiming: false,
     });
@@ -117,10 +128,13 @@ class EnginePool {
 
   /** Runs the worker task named `options.name` (an export of worker.ts). */
   run(task: unknown, options: RunOptions & { name: string }): Promise<unknown> {
+    const other = !TASKS_QUEUED_ON_BUSY_WORKERS.has(options.name);
+    if (other) this.#otherTasksRunning++;
     const result = this.#piscina.run(task, options);
     this.#running.add(result);
     const forget = (): void => {
       this.#running.delete(result);
+      if (other) this.#otherTasksRunning--;
     };
     result.then(forget, forget);
     return result;

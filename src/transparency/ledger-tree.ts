@@ -8,6 +8,7 @@ import { rangeCountFor, splitFileIntoLineRanges } from '../audit/ranges.js';
 import { BluxError } from '../errors.js';
 import { getBackend, type EngineOptions } from '../engine/index.js';
 import { defaultJobs, getEnginePool } from '../engine/pool.js';
+import { StartedTasks } from '../engine/started-tasks.js';
 import { resolveBackendName } from '../engine/backend-name.js';
 import type { BackendName } from '../engine/types.js';
 import { isBlankLedgerLine } from '../formats/ledger-entry.js';
@@ -117,10 +118,14 @@ async function parallelTreeHead(file: string, size: number, wanted: number, jobs
   // Line starts give the tiles' block offsets and the end of a tree that stops inside a slice.
   const withLineStarts = collectTiles || opts.treeSize !== undefined;
   const counter = progressCounter(opts.onProgress);
-  const leafTasks: Promise<RangeLeafHashes>[] = [];
+  // Every task started is tracked: a slice that fails while an earlier one is
+  // awaited must not surface as an unhandled rejection, and none outlives this call.
+  const started = new StartedTasks();
+  // A slice's leaf hashes are dropped once used (slot set to undefined), so they are not held to the end.
+  const leafTasks: (Promise<RangeLeafHashes> | undefined)[] = [];
   const startLeafTask = (): void => {
     const task: MerkleLeafHashTask = { file, ...slices[leafTasks.length]!, backend, withLineStarts, ...(counter.cells !== undefined ? { progress: counter.cells } : {}) };
-    leafTasks.push(pool.run(task, { name: 'merkleLeafHashes' }) as Promise<RangeLeafHashes>);
+    leafTasks.push(started.add(pool.run(task, { name: 'merkleLeafHashes' }) as Promise<RangeLeafHashes>));
   };
   while (leafTasks.length < Math.min(slices.length, jobs * SLICES_AHEAD_PER_JOB)) startLeafTask();
   const rangeTasks: Promise<LeafRangeTree>[] = [];
@@ -131,10 +136,11 @@ async function parallelTreeHead(file: string, size: number, wanted: number, jobs
   try {
     for (let i = 0; i < slices.length && beginLeaf < wanted; i++) {
       const leaves = await leafTasks[i]!;
+      leafTasks[i] = undefined;
       const take = Math.min(leaves.count, wanted - beginLeaf);
       if (take > 0) {
         const task: MerkleLeafRangeTask = { leafHashes: leaves.leafHashes, count: take, beginLeaf, backend, collectTiles };
-        rangeTasks.push(pool.run(task, { name: 'merkleRangeOfLeafHashes', transferList: [leaves.leafHashes.buffer] }) as Promise<LeafRangeTree>);
+        rangeTasks.push(started.add(pool.run(task, { name: 'merkleRangeOfLeafHashes', transferList: [leaves.leafHashes.buffer] }) as Promise<LeafRangeTree>));
         if (tiles !== undefined) collectBlockOffsets(tiles, beginLeaf, Array.from(leaves.lineStarts!.subarray(0, take)));
         endOffset = take < leaves.count ? leaves.lineStarts![take]! : leaves.endOffset;
         beginLeaf += take;
@@ -144,7 +150,7 @@ async function parallelTreeHead(file: string, size: number, wanted: number, jobs
     parts = await Promise.all(rangeTasks);
   } finally {
     // Slices started past the end of a tree that stops inside the file still run: none outlives this call.
-    await Promise.allSettled([...leafTasks, ...rangeTasks]);
+    await started.allSettled();
     counter.stop();
   }
   if (opts.treeSize !== undefined) checkTreeSize(opts.treeSize, beginLeaf, file);

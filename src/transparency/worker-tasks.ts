@@ -95,7 +95,7 @@ export function compactRangeOfBytes(task: MerkleRangeTask): ByteRangeTree {
   return { state: range.state(), endOffset, ...(tiles !== undefined ? { tiles } : {}) };
 }
 
-/** Worker task: compactRangeOfBytes (its hashes are small and cloned). */
+/** What the merkleLeafHashes worker task hashes: a line-aligned byte range of the ledger. */
 export interface MerkleLeafHashTask extends MerkleCountTask {
   backend: BackendName;
   /** Also return the file offset of each line (for tree tiles, and for a tree that ends inside the range). */
