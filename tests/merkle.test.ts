@@ -348,6 +348,36 @@ describe('the worker pool path', () => {
     }
   });
 
+  it('tasks capped at a number of leaves (blank-line-heavy ledgers): continuations give the same head, end offset, range and tiles as one thread', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'blux-merkle-capped-'));
+    try {
+      const random = mulberry32(77);
+      // Runs of blank lines (the worst case for leaves per byte) between short entries, and a torn tail.
+      const lines = Array.from({ length: 60_000 }, (_, i) => (random() < 0.7 ? '' : `{"n":${i},"pad":"${'p'.repeat(250)}"}`));
+      const ledger = path.join(dir, 'ledger.jsonl');
+      writeFileSync(ledger, `${lines.join('\n')}\n{"torn":`);
+      expect(statSync(ledger).size).toBeGreaterThan(4 * 1024 * 1024); // above the one-thread cut-off
+      for (const treeSize of [undefined, 1, 50, 51, 12_345, 59_999]) {
+        const opts = treeSize === undefined ? {} : { treeSize };
+        const one = await ledgerTreeHead(ledger, { ...opts, jobs: 1 });
+        for (const [jobs, maxLeavesPerTask] of [[2, 50], [3, 1000]] as const) {
+          const capped = await ledgerTreeHead(ledger, { ...opts, jobs, maxLeavesPerTask, maxSliceBytes: 64 * 1024 });
+          const what = `tree size ${treeSize}, jobs ${jobs}, cap ${maxLeavesPerTask}`;
+          expect(capped.size, what).toBe(treeSize ?? 60_000);
+          expect(hex(capped.root), what).toBe(hex(one.root));
+          expect(capped.range, what).toEqual(one.range);
+          expect(capped.endOffset, what).toBe(one.endOffset);
+        }
+      }
+      const tilesOne = (await ledgerTreeState(ledger, { jobs: 1, collectTiles: true })).tiles!;
+      const tilesCapped = (await ledgerTreeState(ledger, { jobs: 2, maxLeavesPerTask: 300, maxSliceBytes: 64 * 1024, collectTiles: true })).tiles!;
+      expect(Buffer.from(encodeTiles(tilesCapped)).equals(Buffer.from(encodeTiles(tilesOne)))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await closeEnginePool();
+    }
+  }, 120_000);
+
   it('many small slices (more than the threads hash ahead): the same head, end offset and tiles as one thread, for trees ending anywhere, with a torn tail, on 2 and 3 threads', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'blux-merkle-slices-'));
     try {

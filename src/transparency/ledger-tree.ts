@@ -28,6 +28,8 @@ export interface LedgerTreeOptions extends EngineOptions {
   onProgress?: (bytesDone: number) => void;
   /** Largest slice a thread takes at once (MAX_SLICE_BYTES unless given; tests make it small to get many slices). */
   maxSliceBytes?: number;
+  /** Most leaves one task hashes (MAX_LEAVES_PER_TASK unless given; tests make it small to force continuations). */
+  maxLeavesPerTask?: number;
 }
 
 /** How often the main thread reads the workers' shared byte counter. */
@@ -98,6 +100,14 @@ const MAX_SLICE_BYTES = 64 * 1024 * 1024;
 /** Slices per thread kept hashing leaves ahead of the compact ranges (bounds the hashes held at once). */
 const SLICES_AHEAD_PER_JOB = 2;
 
+/**
+ * Most leaves one task hashes: 64 MiB of leaf hashes. A slice's byte size
+ * alone does not bound its lines: 64 MiB of blank lines are 64M leaves, 2 GiB
+ * of hashes. A task that reaches the cap stops at the end of that line, and
+ * the rest of its slice becomes a new task, next in file order.
+ */
+const MAX_LEAVES_PER_TASK = 2 ** 21;
+
 /** A multiple of `jobs` slices (threads finish together), at least two per thread, none above `maxSliceBytes`. */
 function sliceCountFor(size: number, jobs: number, maxSliceBytes: number): number {
   const slices = rangeCountFor(size, jobs * 2, maxSliceBytes);
@@ -121,22 +131,40 @@ async function parallelTreeHead(file: string, size: number, wanted: number, jobs
   // Every task started is tracked: a slice that fails while an earlier one is
   // awaited must not surface as an unhandled rejection, and none outlives this call.
   const started = new StartedTasks();
-  // A slice's leaf hashes are dropped once used (slot set to undefined), so they are not held to the end.
+  const maxLeaves = opts.maxLeavesPerTask ?? MAX_LEAVES_PER_TASK;
+  // Leaf tasks in file order: the slices, each maybe followed by the continuations of a capped task.
+  // A task's leaf hashes are dropped once used (slot set to undefined), so they are not held to the end.
   const leafTasks: (Promise<RangeLeafHashes> | undefined)[] = [];
-  const startLeafTask = (): void => {
-    const task: MerkleLeafHashTask = { file, ...slices[leafTasks.length]!, backend, withLineStarts, ...(counter.cells !== undefined ? { progress: counter.cells } : {}) };
-    leafTasks.push(started.add(pool.run(task, { name: 'merkleLeafHashes' }) as Promise<RangeLeafHashes>));
+  const leafRanges: { start: number; end: number }[] = [];
+  const leafTaskFor = (range: { start: number; end: number }): Promise<RangeLeafHashes> => {
+    const task: MerkleLeafHashTask = {
+      file, ...range, backend, withLineStarts, maxLeaves, ...(counter.cells !== undefined ? { progress: counter.cells } : {}),
+    };
+    return started.add(pool.run(task, { name: 'merkleLeafHashes' }) as Promise<RangeLeafHashes>);
   };
-  while (leafTasks.length < Math.min(slices.length, jobs * SLICES_AHEAD_PER_JOB)) startLeafTask();
+  let nextSlice = 0;
+  const startNextSlice = (): void => {
+    const range = slices[nextSlice++]!;
+    leafRanges.push(range);
+    leafTasks.push(leafTaskFor(range));
+  };
+  while (nextSlice < Math.min(slices.length, jobs * SLICES_AHEAD_PER_JOB)) startNextSlice();
   const rangeTasks: Promise<LeafRangeTree>[] = [];
   const tiles = collectTiles ? emptyTileParts() : undefined;
   let beginLeaf = 0;
   let endOffset = 0;
   let parts: LeafRangeTree[];
   try {
-    for (let i = 0; i < slices.length && beginLeaf < wanted; i++) {
+    for (let i = 0; i < leafTasks.length && beginLeaf < wanted; i++) {
       const leaves = await leafTasks[i]!;
       leafTasks[i] = undefined;
+      const range = leafRanges[i]!;
+      if (leaves.count === maxLeaves && leaves.endOffset < range.end) {
+        // Capped: the rest of the range is hashed next, before any later slice's range can be built.
+        const rest = { start: leaves.endOffset, end: range.end };
+        leafRanges.splice(i + 1, 0, rest);
+        leafTasks.splice(i + 1, 0, leafTaskFor(rest));
+      }
       const take = Math.min(leaves.count, wanted - beginLeaf);
       if (take > 0) {
         const task: MerkleLeafRangeTask = { leafHashes: leaves.leafHashes, count: take, beginLeaf, backend, collectTiles };
@@ -145,7 +173,7 @@ async function parallelTreeHead(file: string, size: number, wanted: number, jobs
         endOffset = take < leaves.count ? leaves.lineStarts![take]! : leaves.endOffset;
         beginLeaf += take;
       }
-      if (leafTasks.length < slices.length && beginLeaf < wanted) startLeafTask();
+      if (nextSlice < slices.length && beginLeaf < wanted) startNextSlice();
     }
     parts = await Promise.all(rangeTasks);
   } finally {

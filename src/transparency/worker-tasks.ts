@@ -100,6 +100,8 @@ export interface MerkleLeafHashTask extends MerkleCountTask {
   backend: BackendName;
   /** Also return the file offset of each line (for tree tiles, and for a tree that ends inside the range). */
   withLineStarts?: boolean;
+  /** Stop after this many lines (endOffset then says where): bounds the hashes returned whatever the lines' lengths. */
+  maxLeaves?: number;
   /** Read size (leaf-reader's default unless given). */
   chunkBytes?: number;
   /** Bytes hashed so far, shared with the main thread (cell 0) for a progress bar. */
@@ -137,7 +139,7 @@ function grownStarts(starts: Float64Array<ArrayBuffer>, needed: number): Float64
 /** Worker task, first step of a parallel tree: the leaf hashes of the complete lines of [start, end). */
 export function merkleLeafHashes(task: MerkleLeafHashTask): RangeLeafHashes {
   const sha256 = sha256Latin1For(task.backend);
-  const guess = Math.max(1, Math.ceil((task.end - task.start) / GUESSED_LINE_BYTES));
+  const guess = Math.max(1, Math.min(Math.ceil((task.end - task.start) / GUESSED_LINE_BYTES), task.maxLeaves ?? Number.POSITIVE_INFINITY));
   let level = allocFlatLevel(guess);
   let starts = task.withLineStarts === true ? new Float64Array(guess) : undefined;
   let count = 0;
@@ -157,7 +159,11 @@ export function merkleLeafHashes(task: MerkleLeafHashTask): RangeLeafHashes {
       if (task.progress !== undefined) Atomics.add(task.progress, 0, BigInt(batchEnd - endOffset));
       endOffset = batchEnd;
     },
-    { start: task.start, end: task.end, ...(task.chunkBytes !== undefined ? { chunkBytes: task.chunkBytes } : {}) },
+    {
+      start: task.start, end: task.end,
+      ...(task.maxLeaves !== undefined ? { maxLeaves: task.maxLeaves } : {}),
+      ...(task.chunkBytes !== undefined ? { chunkBytes: task.chunkBytes } : {}),
+    },
   );
   // Exactly sized copies: a view would carry its whole (over-allocated) buffer across the thread boundary.
   return {
