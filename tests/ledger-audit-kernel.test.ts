@@ -17,7 +17,7 @@ import { auditLedgerSequential } from '../src/audit/sequential.js';
 import type { LedgerAuditReport } from '../src/audit/report.js';
 
 import { CanonicalLineScanner, copyWithoutMembers, type MemberSpan } from '../src/formats/ledger-line-scan.js';
-import { LineKind, SCAN_ROWS, WasmLineScanner } from '../src/audit/wasm-scanner.js';
+import { checkedScanner, LineKind, SCAN_ROWS, WasmLineScanner, type ScanExports } from '../src/audit/wasm-scanner.js';
 import { getLedgerKernel, LEDGER_KERNELS } from '../src/audit/kernels.js';
 import { canonicalPython } from '../src/formats/canonical/python.js';
 import { fromPlain } from '../src/formats/canonical/json-value.js';
@@ -195,6 +195,14 @@ describe('WasmLineScanner == CanonicalLineScanner', () => {
         expectSameAsJs(lines);
       },
     ), { numRuns: 1500 });
+  });
+});
+
+describe('WasmLineScanner layout', () => {
+  it('refuses a module whose column count or name tables differ from this build (no silent drift)', () => {
+    expect(() => new WasmLineScanner()).not.toThrow();
+    const wrong = { scan_layout: () => 27 | (4096 << 8) | (128 << 24) } as unknown as ScanExports;
+    expect(() => checkedScanner(wrong)).toThrow(expect.objectContaining({ code: 'internal' }));
   });
 });
 

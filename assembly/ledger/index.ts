@@ -97,4 +97,4 @@ export function scan_check(count: i32): void {
   }
 }
 
-export { scan_region, scan_pack, scan_columns, scan_claimed, scan_lines, scan_consumed, scan_fast_rows, scan_last_terminated, name_count, name_arena, name_length } from './scan';
+export { scan_region, scan_pack, scan_columns, scan_claimed, scan_lines, scan_consumed, scan_fast_rows, scan_last_terminated, scan_layout, name_count, name_arena, name_length } from './scan';

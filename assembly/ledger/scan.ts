@@ -504,6 +504,16 @@ export function scan_last_terminated(): i32 {
 }
 
 /**
+ * The layout constants the JS side (src/audit/wasm-scanner.ts) keeps a copy
+ * of, packed as columns | names << 8 | name bytes << 24: it checks them once
+ * per instance, so the two cannot drift apart silently (ids past its tables
+ * would drop counts without an error).
+ */
+export function scan_layout(): u32 {
+  return <u32>COLUMNS | (<u32>MAX_NAMES << 8) | (<u32>MAX_NAME_BYTES << 24);
+}
+
+/**
  * Splits chunk bytes [0, filled) into lines (at most the region's rows) and
  * fills the columns for each. A line without "\n" is taken only when
  * `atEnd` (the range ends there). Returns the row count; `scan_consumed`

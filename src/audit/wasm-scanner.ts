@@ -14,9 +14,10 @@
 import { Buffer } from 'node:buffer';
 
 import { instantiateLedgerWasm } from './kernels.js';
+import { BluxError } from '../errors.js';
 
 /** The scanner's exports of assembly/ledger/index.ts. */
-interface ScanExports {
+export interface ScanExports {
   memory: { readonly buffer: ArrayBuffer };
   scan_region(bytes: number, rows: number): number;
   scan_pack(): number;
@@ -30,6 +31,7 @@ interface ScanExports {
   name_arena(): number;
   name_length(id: number): number;
   scan_last_terminated(): number;
+  scan_layout(): number;
 }
 
 export const enum LineKind { Blank = 0, Fast = 1, Slow = 2 }
@@ -70,8 +72,19 @@ export interface ScannedLines {
   lastTerminated: boolean;
 }
 
+/** scan.ts's scan_layout(): its COLUMNS, MAX_NAMES and MAX_NAME_BYTES packed, as this module expects them. */
+const EXPECTED_LAYOUT = (COLUMN_NAMES.length | (MAX_INTERNED_NAMES << 8) | (NAME_STRIDE << 24)) >>> 0;
+
+export function checkedScanner(wasm: ScanExports): ScanExports {
+  const layout = wasm.scan_layout() >>> 0;
+  if (layout !== EXPECTED_LAYOUT) {
+    throw new BluxError('internal', `the ledger scanner's layout ${layout.toString(16)} is not the one this build expects (${EXPECTED_LAYOUT.toString(16)}): rebuild (npm run build)`);
+  }
+  return wasm;
+}
+
 export class WasmLineScanner {
-  readonly #wasm = instantiateLedgerWasm() as ScanExports;
+  readonly #wasm = checkedScanner(instantiateLedgerWasm() as ScanExports);
   #capacity = -1;
   #memory: ArrayBuffer | null = null;
   #bytes: Buffer = Buffer.alloc(0);
