@@ -113,7 +113,7 @@ describe('sha256x4', () => {
     expect(sha256x4(messages, 3, 0).length).toBe(0);
   });
 
-  it('rejects inputs that do not fit, a prefix that is not a byte, and an output too small, with invalid-argument', () => {
+  it('rejects inputs that do not fit or are too big for one call, a prefix that is not a byte, and an output too small or a bad offset, with invalid-argument', () => {
     const expectInvalid = (f: () => unknown) => expect(thrown(f).code).toBe('invalid-argument');
     expectInvalid(() => sha256x4(new Uint8Array(10), 4, 3));
     expectInvalid(() => sha256x4(new Uint8Array(10), -1, 1));
@@ -122,5 +122,11 @@ describe('sha256x4', () => {
     expectInvalid(() => sha256x4(new Uint8Array(10), 2, 1, { prefix: -2 }));
     expectInvalid(() => sha256x4(new Uint8Array(10), 2, 2, { out: new Uint8Array(63) }));
     expectInvalid(() => sha256x4(new Uint8Array(10), 2, 2, { out: new Uint8Array(64), outOffset: 1 }));
+    // -1 is the wasm call's own "no prefix": not a value a caller may pass.
+    expectInvalid(() => sha256x4(new Uint8Array(10), 2, 1, { prefix: -1 }));
+    expectInvalid(() => sha256x4(new Uint8Array(10), 2, 1, { out: new Uint8Array(64), outOffset: -1 }));
+    expectInvalid(() => sha256x4(new Uint8Array(10), 2, 1, { out: new Uint8Array(64), outOffset: 0.5 }));
+    // More than one call may address (refused before any memory is touched).
+    expect(thrown(() => sha256x4(new Uint8Array(10), 64, 2 ** 26)).message).toMatch(/too many for one call/);
   });
 });

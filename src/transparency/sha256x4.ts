@@ -17,6 +17,8 @@ import { BluxError } from '../errors.js';
 export const SHA256_DIGEST_BYTES = 32;
 /** hash_lanes's `prefix` when there is no prefix byte. */
 const NO_PREFIX = -1;
+/** One call's messages and digests, with room under WebAssembly's 4 GiB for the module's own data. */
+const MAX_CALL_BYTES = 2 ** 31;
 
 /** The WebAssembly JS API we use (lib ES2022, no DOM types; @types/node 20 declares none). */
 declare const WebAssembly: {
@@ -66,16 +68,25 @@ export interface Sha256x4Options {
  * 32 i of the result.
  */
 export function sha256x4(messages: Uint8Array, length: number, count: number, opts: Sha256x4Options = {}): Uint8Array {
-  if (!Number.isSafeInteger(length) || length < 0 || !Number.isSafeInteger(count) || count < 0 || length * count > messages.length) {
+  if (!Number.isSafeInteger(length) || length < 0 || !Number.isSafeInteger(count) || count < 0) {
+    throw new BluxError('invalid-argument', `sha256x4: the length and count must be whole numbers >= 0, got ${length} and ${count}`);
+  }
+  // The module's memory is addressed with 32-bit offsets: a call's input and digests must fit well below 4 GiB.
+  if (length * count + count * SHA256_DIGEST_BYTES > MAX_CALL_BYTES) {
+    throw new BluxError('invalid-argument', `sha256x4: ${count} messages of ${length} bytes are too many for one call (at most ${MAX_CALL_BYTES} bytes with their digests)`);
+  }
+  if (length * count > messages.length) {
     throw new BluxError('invalid-argument', `sha256x4: ${count} messages of ${length} bytes do not fit in ${messages.length} bytes`);
   }
-  const prefix = opts.prefix ?? NO_PREFIX;
-  if (prefix !== NO_PREFIX && !(Number.isInteger(prefix) && prefix >= 0 && prefix <= 0xff)) {
-    throw new BluxError('invalid-argument', `sha256x4: the prefix must be a byte, got ${prefix}`);
+  // NO_PREFIX is the wasm call's encoding of "no prefix", not a value callers may pass.
+  if (opts.prefix !== undefined && !(Number.isInteger(opts.prefix) && opts.prefix >= 0 && opts.prefix <= 0xff)) {
+    throw new BluxError('invalid-argument', `sha256x4: the prefix must be a byte, got ${opts.prefix}`);
   }
+  const prefix = opts.prefix ?? NO_PREFIX;
   const digestBytes = count * SHA256_DIGEST_BYTES;
   const out = opts.out ?? new Uint8Array(digestBytes);
   const outOffset = opts.outOffset ?? 0;
+  if (!Number.isSafeInteger(outOffset) || outOffset < 0) throw new BluxError('invalid-argument', `sha256x4: outOffset must be a whole number >= 0, got ${outOffset}`);
   if (outOffset + digestBytes > out.length) throw new BluxError('invalid-argument', `sha256x4: ${count} digests do not fit in the output from byte ${outOffset}`);
   if (count === 0) return out;
   const wasm = sha256x4Wasm();
