@@ -105,19 +105,26 @@ let regionRows: i32 = 0;
 let regionCapacity: usize = 0;
 let regionAt: usize = 0;
 
+/** The heap block holding the region (regionAt is its start rounded up to 16 bytes). */
+let regionBlock: usize = 0;
+
 /**
  * Lays out a region for chunks of up to `bytes` bytes and `rows` lines per
  * call and returns the chunk's address. Reuses the region when it is big
- * enough; the stub allocator never frees, so it grows by doubling.
+ * enough. The stub allocator never frees, but the region is the heap's last
+ * block (the module's tables are allocated when it starts), so growing it
+ * with realloc extends it in place instead of leaving the old block behind.
+ * The caller (src/audit/wasm-scanner.ts) already doubles what it asks for,
+ * and refills the region after it grows: its contents need not survive.
  */
 export function scan_region(bytes: usize, rows: i32): usize {
   const paddedBytes = (bytes + PAD + 15) & ~<usize>15;
   const columnBytes = <usize>COLUMNS * <usize>(rows + 1) * 4;
   const need: usize = paddedBytes * 2 + columnBytes + <usize>(rows + 1) * DIGEST_BYTES;
   if (need > regionCapacity) {
-    regionCapacity = max(need, regionCapacity << 1);
-    regionAt = heap.alloc(regionCapacity + 16);
-    regionAt = (regionAt + 15) & ~<usize>15;
+    regionCapacity = need;
+    regionBlock = regionBlock == 0 ? heap.alloc(need + 16) : heap.realloc(regionBlock, need + 16);
+    regionAt = (regionBlock + 15) & ~<usize>15;
   }
   regionBytes = bytes;
   regionRows = rows;

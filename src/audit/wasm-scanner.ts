@@ -104,6 +104,11 @@ export class WasmLineScanner {
     return this.#capacity;
   }
 
+  /** Size of the module's whole memory (it never shrinks): what this scanner holds. */
+  get memoryBytes(): number {
+    return this.#wasm.memory.buffer.byteLength;
+  }
+
   /** The packed messages to hash (lines without entry_hash). */
   get pack(): Uint8Array {
     return this.#pack;
