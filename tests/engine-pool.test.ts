@@ -26,7 +26,7 @@ import {
   type HashProgress,
 } from '../src/engine/index.js';
 import { AUTO_WASM_MIN_BATCH } from '../src/engine/backends/auto.js';
-import { enginePoolInfo, isEnginePoolWarm, prestartEnginePool } from '../src/engine/pool.js';
+import { enginePoolInfo, getEnginePool, isEnginePoolWarm, prestartEnginePool } from '../src/engine/pool.js';
 import { packEd25519Batch, unpackEd25519Batch } from '../src/engine/worker.js';
 import { BluxError } from '../src/errors.js';
 
@@ -339,6 +339,24 @@ describe('verifyEd25519Parallel', () => {
 
 describe('the engine pool', () => {
   afterAll(() => closeEnginePool());
+
+  it('a task that fails while the caller awaits an earlier one is no unhandled rejection; the caller still gets it', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const pool = getEnginePool(2);
+      // Started ahead, as the parallel Merkle root starts its slices; awaited only later.
+      const failing = pool.run({ file: path.join(tmpdir(), 'blux-no-such-ledger', 'ledger.jsonl'), start: 0, end: 10, backend: 'native' }, { name: 'merkleLeafHashes' });
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(unhandled).toEqual([]);
+      await expect(failing).rejects.toThrow(/no such file/);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 
   it('is created once and reused across calls, recreated when jobs changes and after closeEnginePool', async () => {
     await closeEnginePool();

@@ -213,8 +213,7 @@ async function checkOnPool(
     settle(ranges[settled]!, reply);
     if (!isDone()) launch();
   }
-  // Replies still coming are not needed; keep their rejections from going unhandled.
-  for (const dropped of inFlight) dropped.catch(() => undefined);
+  // Replies still coming are not needed (EnginePool.run keeps their rejections from going unhandled).
 }
 
 /**

@@ -131,6 +131,9 @@ class EnginePool {
     const other = !TASKS_QUEUED_ON_BUSY_WORKERS.has(options.name);
     if (other) this.#otherTasksRunning++;
     const result = this.#piscina.run(task, options);
+    // The handlers below also mark every task's rejection as handled: a caller may start
+    // tasks ahead and await them in order, and one that fails meanwhile must not end the
+    // process as an unhandled rejection (the caller still gets it when it awaits).
     this.#running.add(result);
     const forget = (): void => {
       this.#running.delete(result);

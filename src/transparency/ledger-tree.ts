@@ -8,7 +8,6 @@ import { rangeCountFor, splitFileIntoLineRanges } from '../audit/ranges.js';
 import { BluxError } from '../errors.js';
 import { getBackend, type EngineOptions } from '../engine/index.js';
 import { defaultJobs, getEnginePool } from '../engine/pool.js';
-import { StartedTasks } from '../engine/started-tasks.js';
 import { resolveBackendName } from '../engine/backend-name.js';
 import type { BackendName } from '../engine/types.js';
 import { isBlankLedgerLine } from '../formats/ledger-entry.js';
@@ -128,9 +127,6 @@ async function parallelTreeHead(file: string, size: number, wanted: number, jobs
   // Line starts give the tiles' block offsets and the end of a tree that stops inside a slice.
   const withLineStarts = collectTiles || opts.treeSize !== undefined;
   const counter = progressCounter(opts.onProgress);
-  // Every task started is tracked: a slice that fails while an earlier one is
-  // awaited must not surface as an unhandled rejection, and none outlives this call.
-  const started = new StartedTasks();
   const maxLeaves = opts.maxLeavesPerTask ?? MAX_LEAVES_PER_TASK;
   // Leaf tasks in file order: the slices, each maybe followed by the continuations of a capped task.
   // A task's leaf hashes are dropped once used (slot set to undefined), so they are not held to the end.
@@ -140,7 +136,8 @@ async function parallelTreeHead(file: string, size: number, wanted: number, jobs
     const task: MerkleLeafHashTask = {
       file, ...range, backend, withLineStarts, maxLeaves, ...(counter.cells !== undefined ? { progress: counter.cells } : {}),
     };
-    return started.add(pool.run(task, { name: 'merkleLeafHashes' }) as Promise<RangeLeafHashes>);
+    // A slice that fails while an earlier one is awaited is no unhandled rejection: EnginePool.run handles every task's.
+    return pool.run(task, { name: 'merkleLeafHashes' }) as Promise<RangeLeafHashes>;
   };
   let nextSlice = 0;
   const startNextSlice = (): void => {
@@ -168,7 +165,7 @@ async function parallelTreeHead(file: string, size: number, wanted: number, jobs
       const take = Math.min(leaves.count, wanted - beginLeaf);
       if (take > 0) {
         const task: MerkleLeafRangeTask = { leafHashes: leaves.leafHashes, count: take, beginLeaf, backend, collectTiles };
-        rangeTasks.push(started.add(pool.run(task, { name: 'merkleRangeOfLeafHashes', transferList: [leaves.leafHashes.buffer] }) as Promise<LeafRangeTree>));
+        rangeTasks.push(pool.run(task, { name: 'merkleRangeOfLeafHashes', transferList: [leaves.leafHashes.buffer] }) as Promise<LeafRangeTree>);
         if (tiles !== undefined) collectBlockOffsets(tiles, beginLeaf, Array.from(leaves.lineStarts!.subarray(0, take)));
         endOffset = take < leaves.count ? leaves.lineStarts![take]! : leaves.endOffset;
         beginLeaf += take;
@@ -177,8 +174,9 @@ async function parallelTreeHead(file: string, size: number, wanted: number, jobs
     }
     parts = await Promise.all(rangeTasks);
   } finally {
-    // Slices started past the end of a tree that stops inside the file still run: none outlives this call.
-    await started.allSettled();
+    // Slices started past the end of a tree that stops inside the file still run: none outlives this call
+    // (the slots of slices already used are undefined: settled).
+    await Promise.allSettled([...leafTasks, ...rangeTasks]);
     counter.stop();
   }
   if (opts.treeSize !== undefined) checkTreeSize(opts.treeSize, beginLeaf, file);
