@@ -27,7 +27,8 @@ function run(action: (cmd: Command) => Promise<number>) {
     try {
       process.exitCode = await action(cmd);
     } catch (e) {
-      process.exitCode = reportError(e, cmd.opts<{ json?: boolean }>().json === true);
+      // With the parents' options: a group that defines --json too (ledger checkpoint) takes the flag itself.
+      process.exitCode = reportError(e, cmd.optsWithGlobals<{ json?: boolean }>().json === true);
     }
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { contextFrom, parseCount, passphraseGetter } from '../context.js';
-import { printJson, reportError, say } from '../output.js';
+import { printJson, say } from '../output.js';
 import { printVerifierKey } from '../verifier-key.js';
 import { reportVerdict } from './proof.js';
 
@@ -28,25 +28,7 @@ function defaultOrigin(keyName: string): string {
 const LEDGER_OPTION = ['--ledger <file>', 'ledger file (default <config>/trust/ledger.jsonl)'] as const;
 const POLICY_OPTION = ['--policy <file>', 'trust policy (C2SP tlog-policy; default <config>/trust/policy.txt)'] as const;
 
-/**
- * The program's run() prints a thrown error as JSON only when the command's
- * own options hold --json. Under `ledger checkpoint`, commander hands --json
- * to the parent (which defines it too), so `checkpoint verify --json` errors
- * came out as text; here the flag is looked up with the parents' as well.
- */
-function withInheritedJson(run: Run): Run {
-  return (action) =>
-    run(async (cmd) => {
-      try {
-        return await action(cmd);
-      } catch (e) {
-        return reportError(e, cmd.optsWithGlobals<{ json?: boolean }>().json === true);
-      }
-    });
-}
-
-export function registerLedgerCommands(program: Command, programRun: Run): void {
-  const run = withInheritedJson(programRun);
+export function registerLedgerCommands(program: Command, run: Run): void {
   const ledger = program.command('ledger').description('the ledger as a transparency log: Merkle checkpoints, cosignatures, consistency proofs');
 
   const checkpoint = ledger
