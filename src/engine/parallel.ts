@@ -7,7 +7,7 @@ import { resolveBackendName } from './backend-name.js';
 import { getBackend } from './index.js';
 import { AUTO_WASM_MIN_BATCH } from './backends/auto.js';
 import { checkJobs, defaultJobs, getEnginePool, isEnginePoolWarm } from './pool.js';
-import { ED25519_PUBLIC_KEY_LENGTH, ED25519_SIGNATURE_LENGTH, isBytes } from './precheck.js';
+import { ed25519ShapeFailure } from './precheck.js';
 import type { BackendName, Ed25519VerifyItem } from './types.js';
 import {
   createHashControl,
@@ -305,11 +305,7 @@ function verifyBatchCount(count: number, jobs: number, sizing: VerifySizing): nu
 function packableIndexes(items: readonly Ed25519VerifyItem[]): number[] {
   const packable: number[] = [];
   for (let index = 0; index < items.length; index++) {
-    const item = items[index];
-    if (typeof item !== 'object' || item === null) continue;
-    const { publicKey, message, signature } = item;
-    if (!isBytes(publicKey) || !isBytes(message) || !isBytes(signature)) continue;
-    if (publicKey.length === ED25519_PUBLIC_KEY_LENGTH && signature.length === ED25519_SIGNATURE_LENGTH) packable.push(index);
+    if (ed25519ShapeFailure(items[index]!) === undefined) packable.push(index);
   }
   return packable;
 }

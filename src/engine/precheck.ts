@@ -146,9 +146,11 @@ export const PRECHECK_RULES: readonly Ed25519PrecheckRule[] = [
 
 /**
  * Types and lengths (RFC 8032 §5.1.5: a 32-byte public key; §5.1.6: a 64-byte
- * signature R || S), then the item split into its parts, or the failure.
+ * signature R || S): the failure, or undefined when the item has the shape.
+ * Allocates nothing (verifyEd25519Parallel screens whole batches with it on
+ * the main thread).
  */
-export function splitEd25519Item(item: Ed25519VerifyItem): Ed25519Parts | Ed25519PrecheckFailure {
+export function ed25519ShapeFailure(item: Ed25519VerifyItem): Ed25519PrecheckFailure | undefined {
   // A batch may come from untyped code (or a worker message): a missing item is a
   // `false` verdict too, not a TypeError from the destructuring below.
   if (typeof item !== 'object' || item === null) return 'not-bytes';
@@ -156,6 +158,14 @@ export function splitEd25519Item(item: Ed25519VerifyItem): Ed25519Parts | Ed2551
   if (!isBytes(publicKey) || !isBytes(message) || !isBytes(signature)) return 'not-bytes';
   if (publicKey.length !== ED25519_PUBLIC_KEY_LENGTH) return 'bad-public-key-length';
   if (signature.length !== ED25519_SIGNATURE_LENGTH) return 'bad-signature-length';
+  return undefined;
+}
+
+/** The item split into its parts, or why its types or lengths are wrong (ed25519ShapeFailure). */
+export function splitEd25519Item(item: Ed25519VerifyItem): Ed25519Parts | Ed25519PrecheckFailure {
+  const failure = ed25519ShapeFailure(item);
+  if (failure !== undefined) return failure;
+  const { publicKey, message, signature } = item;
   return {
     A: publicKey,
     R: signature.subarray(0, ED25519_ENCODING_LENGTH),
