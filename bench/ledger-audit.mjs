@@ -253,8 +253,9 @@ async function compareContenders(signers) {
     log(`run ${run + 1}/${runs}`);
     add('sha256sum', sha256sum(unsigned));
     for (const jobs of [1, 2]) {
-      // --backend wasm selects the wasm kernel; auto (the default) the native one.
+      // --backend wasm selects the wasm kernel; auto (the default) the native one (the addon); --kernel node is node:crypto per line.
       for (const backend of ['auto', 'wasm']) add(`cli --backend ${backend} jobs=${jobs}`, cliAudit(unsigned, jobs, backend).seconds);
+      add(`cli --kernel node jobs=${jobs}`, cliAudit(unsigned, jobs, 'auto', ['--kernel', 'node']).seconds);
       for (const kernel of LEDGER_KERNELS) addInProcess(`in-process ${kernel} kernel jobs=${jobs}`, await inProcessAudit(unsigned, jobs, kernel));
     }
     add('signed sha256sum', sha256sum(signed));

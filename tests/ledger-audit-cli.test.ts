@@ -108,4 +108,24 @@ describe('audit verify-chain', () => {
     expect(two.json.first_bad_line).toBe(one.json.first_bad_line);
     expect(two.json.jobs).toBe(1);
   });
+
+  it('--kernel native|node|wasm: the same verdicts, the kernel named in the report; native by default, wasm with --backend wasm', async () => {
+    for (const file of [plain, broken]) {
+      const reports = await Promise.all(['native', 'node', 'wasm'].map((kernel) => audit('--ledger', file, '--kernel', kernel, '--json')));
+      reports.forEach((r, i) => expect(r.json.backend).toBe(`${['native', 'node', 'wasm'][i]}+auto`));
+      const [native, ...others] = reports.map((r) => ({ code: r.code, status: r.json.status, reason: r.json.reason, line: r.json.first_bad_line, last: r.json.last_hash }));
+      for (const other of others) expect(other).toEqual(native);
+    }
+    expect((await audit('--ledger', plain, '--json')).json.backend).toBe('native+auto');
+    expect((await runCli(['--config-dir', config, '--backend', 'wasm', 'audit', 'verify-chain', '--ledger', plain, '--json'])).json.backend).toBe('wasm+wasm');
+  });
+
+  it('exits 2 on an unknown --kernel, and on --kernel with --since', async () => {
+    const unknown = await audit('--ledger', plain, '--kernel', 'gpu');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/--kernel.*gpu.*native, node, wasm/s);
+    const since = await audit('--ledger', plain, '--kernel', 'node', '--since', path.join(dir, 'checkpoint.json'));
+    expect(since.code).toBe(2);
+    expect(since.stderr).toMatch(/--kernel is for a full audit/);
+  });
 });

@@ -22,7 +22,7 @@ import type { BackendName } from '../engine/types.js';
 import { toInputError } from '../io/read-document.js';
 import { withSharedLock } from '../store/file-lock.js';
 import { ledgerLockPath } from '../store/ledger-file.js';
-import { DEFAULT_LEDGER_KERNEL, getLedgerKernel, type LedgerKernelName } from './kernels.js';
+import { defaultLedgerKernel, getLedgerKernel, type LedgerKernelName } from './kernels.js';
 import { rangeCountFor, splitFileIntoLineRanges, type ByteRange } from './ranges.js';
 import { checkLedgerRange, prevMismatchDetail, type RangeCheckReply, type RangeCheckTask } from './range-check.js';
 import { buildLedgerAuditReport, type AuditVerdict } from './report-build.js';
@@ -130,7 +130,7 @@ class RangeMerger {
 }
 
 function parseKernel(name: string | undefined): LedgerKernelName {
-  return getLedgerKernel(name ?? DEFAULT_LEDGER_KERNEL).name;
+  return getLedgerKernel(name ?? defaultLedgerKernel()).name;
 }
 
 /**
@@ -240,7 +240,7 @@ export function prestartLedgerAudit(file: string, jobs: number = defaultJobs(), 
 /** The report of a ledger that does not exist yet (a fresh config folder): an empty, valid chain. */
 export function emptyLedgerAuditReport(file: string, trust: AuditTrust = NO_TRUST, expectHead?: { hash: string; line: number | null }): LedgerAuditReport {
   return buildLedgerAuditReport({ bad: null, tornLastLine: false }, new AuditTally(), trust, {
-    file, bytes: 0, seconds: 0, backend: DEFAULT_LEDGER_KERNEL, jobs: 1, lastLine: null,
+    file, bytes: 0, seconds: 0, backend: defaultLedgerKernel(), jobs: 1, lastLine: null,
     ...(expectHead !== undefined ? { expectHead: { ...expectHead, foundAtLine: null } } : {}),
   });
 }

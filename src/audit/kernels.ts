@@ -2,19 +2,37 @@
  * Entry-hash kernels: after the line scanner (wasm-scanner.ts) packed the
  * canonical bytes of a chunk's entries without their `entry_hash` and
  * decoded the digest each line claims, say which match. One call per chunk
- * of lines, so a backend that crosses a boundary (WebAssembly) pays per
- * chunk, not per 400-byte line.
+ * of lines where the kernel allows it, so a backend that crosses a boundary
+ * (native code, WebAssembly) pays per chunk, not per 400-byte line.
+ *
+ * - `native`: the addon (src/native/addon.ts): OpenSSL's SHA-256 over the
+ *   whole chunk in one call. The default where the addon is built.
+ * - `node`: node:crypto's one-shot hash, one call per line: the same OpenSSL
+ *   SHA-256, plus ~0.25 us of call overhead a line. The default without the addon.
+ * - `wasm`: SHA-256 in WebAssembly inside the scanner's own instance.
+ *
+ * All three give the same answers (tests/ledger-audit-kernel.test.ts).
  */
 import { hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { BluxError } from '../errors.js';
+import { nativeAddon, nativeAddonStatus } from '../native/addon.js';
 import type { WasmLineScanner } from './wasm-scanner.js';
 
-export type LedgerKernelName = 'native' | 'wasm';
-export const LEDGER_KERNELS: readonly LedgerKernelName[] = ['native', 'wasm'];
-export const DEFAULT_LEDGER_KERNEL: LedgerKernelName = 'native';
+export type LedgerKernelName = 'native' | 'node' | 'wasm';
+export const LEDGER_KERNELS: readonly LedgerKernelName[] = ['native', 'node', 'wasm'];
+
+/** The kernels this copy of blux-reg can run: `native` only where its addon is built. */
+export function availableLedgerKernels(): LedgerKernelName[] {
+  return LEDGER_KERNELS.filter((name) => name !== 'native' || nativeAddon() !== null);
+}
+
+/** The fastest kernel measured here (bench/ledger-audit.mjs): native with the addon, node:crypto without. */
+export function defaultLedgerKernel(): LedgerKernelName {
+  return nativeAddon() !== null ? 'native' : 'node';
+}
 
 export interface EntryHashKernel {
   readonly name: LedgerKernelName;
@@ -39,8 +57,8 @@ function digestEquals(digest: string, bytes: Uint8Array, at: number): boolean {
  * extensions, one native call per line, the digest compared with the claim
  * byte by byte.
  */
-const nativeKernel: EntryHashKernel = {
-  name: 'native',
+const nodeCryptoKernel: EntryHashKernel = {
+  name: 'node',
   /** The claimed digests come decoded by the scanner: one load per byte compared (the hex decode was ~0.1 us a line). */
   checkScanned(scanner, count, matches) {
     const { offsets } = scanner.columns;
@@ -52,6 +70,22 @@ const nativeKernel: EntryHashKernel = {
       const digest = hash('sha256', new Uint8Array(buffer, byteOffset + at, offsets[i + 1]! - at), 'binary');
       matches[i] = digestEquals(digest, claimed, i * DIGEST_BYTES) ? 1 : 0;
     }
+  },
+};
+
+/**
+ * The native addon: every message of the chunk hashed and compared in one
+ * call, where the scanner packed them (the views are of the scanner's
+ * WebAssembly memory; nothing is copied).
+ */
+const nativeKernel: EntryHashKernel = {
+  name: 'native',
+  checkScanned(scanner, count, matches) {
+    if (count === 0) return;
+    const addon = nativeAddon();
+    // getLedgerKernel hands this kernel out only with the addon loaded.
+    if (addon === null) throw new BluxError('internal', 'the native ledger kernel lost its addon');
+    addon.sha256Check(scanner.pack, scanner.columns.offsets, count, scanner.claimedDigests, matches);
   },
 };
 
@@ -107,8 +141,13 @@ const wasmKernel: EntryHashKernel = {
   },
 };
 
-export function getLedgerKernel(name: string = DEFAULT_LEDGER_KERNEL): EntryHashKernel {
-  if (name === 'native') return nativeKernel;
+export function getLedgerKernel(name: string = defaultLedgerKernel()): EntryHashKernel {
+  if (name === 'native') {
+    const { addon, unavailableBecause } = nativeAddonStatus();
+    if (addon === null) throw new BluxError('invalid-argument', `the native ledger kernel is not available: ${unavailableBecause} (choose node or wasm, or run npm run build)`);
+    return nativeKernel;
+  }
+  if (name === 'node') return nodeCryptoKernel;
   if (name === 'wasm') return wasmKernel;
   throw new BluxError('invalid-argument', `unknown ledger audit kernel ${JSON.stringify(name)} (choose ${LEDGER_KERNELS.join(', ')})`);
 }

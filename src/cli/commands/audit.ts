@@ -1,5 +1,5 @@
 /** `audit add-event | tail | verify-chain | repair`: the hash-chained ledger. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { collect, contextFrom, parseCount, passphraseGetter } from '../context.js';
 import { complain, printJson, say, usageError } from '../output.js';
 
@@ -121,6 +121,7 @@ export function registerAuditCommands(program: Command, run: Run): void {
     .option('--trusted-keys <file|dir>', 'also trust this public key file or folder of *.pub.pem for sig checks (repeatable)', collect)
     .option('--no-keystore', "do not trust the keystore's keys (only --trusted-keys)")
     .option('--jobs <n>', 'threads to use (default: the number of cores)', parseCount('--jobs', 1))
+    .addOption(new Option('--kernel <name>', 'entry-hash kernel: native (the compiled addon, one call per chunk), node (node:crypto, one call per entry) or wasm (default: wasm with --backend wasm, else native where built, else node)').choices(['native', 'node', 'wasm']))
     .option('--since <checkpoint>', 'incremental audit: verify this checkpoint (log signature, witness quorum) and its consistency with the ledger now, then check only the entries after it')
     .option('--policy <file>', 'with --since: the trust policy (default <config>/trust/policy.txt)')
     .addHelpText('after', `
@@ -128,7 +129,8 @@ Signatures: an entry's optional "sig" is checked under the key whose fingerprint
 Keys are the keystore's plus --trusted-keys; key revocations come from <config>/trust/key_revocations.jsonl.
 Entries signed by keys you do not have are reported as unverified (not an error, unless --require-signed).
 --backend (global) picks the engine for the signature checks, and with "wasm" the WebAssembly
-entry-hash kernel (assembly/ledger) instead of the default native one (node:crypto, faster here).
+entry-hash kernel (assembly/ledger) instead of the default native one (OpenSSL's SHA-256 through
+blux-reg's addon, faster here); --kernel picks the entry-hash kernel on its own.
 A chain alone cannot show that entries were cut from its end: keep the head hash and line of an
 audit and pass it as --expect-head next time.
 --since CHECKPOINT (see \`blux-reg ledger checkpoint\`) does constant work per new entry: it checks the
@@ -139,10 +141,11 @@ Exit codes: 0 valid, 1 invalid (first_bad_line and reason in the report), 2 usag
     .action(run(async (cmd) => {
       const flags = cmd.opts<{
         json?: boolean; report?: string; reportHtml?: string; requireSigned?: boolean; expectHead?: string;
-        trustedKeys?: string[]; keystore: boolean; jobs?: number; ledger?: string; since?: string; policy?: string;
+        trustedKeys?: string[]; keystore: boolean; jobs?: number; ledger?: string; since?: string; policy?: string; kernel?: string;
       }>();
       const ledger = ledgerOf(cmd);
       const context = contextFrom(cmd);
+      if (flags.since !== undefined && flags.kernel !== undefined) throw usageError('--kernel is for a full audit; --since hashes only the entries after the checkpoint');
       if (flags.since !== undefined) return incrementalAudit(ledger, flags.since, flags.policy, context, flags.json === true);
       if (flags.policy !== undefined) throw usageError('--policy goes with --since (checkpoint policies); a full audit checks signatures against trusted keys');
       const { auditLedger, emptyLedgerAuditReport, parseExpectHead, auditTrustFrom, prestartLedgerAudit } = await import('../../audit/audit-ledger.js');
@@ -164,7 +167,8 @@ Exit codes: 0 valid, 1 invalid (first_bad_line and reason in the report), 2 usag
         report = flags.ledger === undefined && !existsSync(ledger)
           ? emptyLedgerAuditReport(ledger, trust, expectHead)
           : await auditLedger(ledger, {
-            backend: context.backend, kernel: context.backend === 'wasm' ? 'wasm' : 'native', trust,
+            backend: context.backend, trust,
+            ...(flags.kernel !== undefined ? { kernel: flags.kernel } : context.backend === 'wasm' ? { kernel: 'wasm' } : {}),
             ...(expectHead !== undefined ? { expectHead } : {}),
             ...(flags.jobs !== undefined ? { jobs: flags.jobs } : {}),
             ...(progress.onProgress !== undefined ? { onProgress: progress.onProgress } : {}),
