@@ -54,7 +54,7 @@ describe('engineLoadBalancer', () => {
 
   it('never queues other tasks behind a running one', () => {
     const balance = engineLoadBalancer(2);
-    for (const name of ['hashFiles', 'auditLedgerRange', 'merkleLeafHashes', 'merkleRangeOfLeafHashes', 'ping']) {
+    for (const name of ['hashFiles', 'auditLedgerRange', 'merkleLeafHashes', 'merkleRangeOfLeafHashes', 'ping', 'warmLedgerAudit']) {
       expect(balance(fakeTask(name), [fakeWorker(1, 1), fakeWorker(2, 1)])).toBeNull();
     }
     expect(balance(hash, [fakeWorker(1, 1), fakeWorker(2, 0)])?.id).toBe(2);

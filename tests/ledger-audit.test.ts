@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { Ajv } from 'ajv';
 
@@ -9,8 +9,8 @@ import { auditLedger, prestartLedgerAudit, type AuditLedgerOptions } from '../sr
 import { auditLedgerSequential } from '../src/audit/sequential.js';
 import { LEDGER_KERNELS } from '../src/audit/kernels.js';
 import type { LedgerAuditReport } from '../src/audit/report.js';
-import type { AuditTrust } from '../src/audit/signature-policy.js';
-import { closeEnginePool, isEnginePoolWarm } from '../src/engine/pool.js';
+import { NO_TRUST, type AuditTrust } from '../src/audit/signature-policy.js';
+import { closeEnginePool, getEnginePool, isEnginePoolWarm } from '../src/engine/pool.js';
 import { entryLine, generateLedgerLines, makeSigner, trustOf, type TestSigner } from './ledger-audit-fixtures.js';
 import { FIXTURE_DIR } from './helpers/cli.js';
 
@@ -214,6 +214,37 @@ describe('job count', () => {
     expect(isEnginePoolWarm(2)).toBe(true);
     const report = await auditLedger(file, { jobs: 2, poolFromBytes: 0, rangeBytes: 600 });
     expect(report).toMatchObject({ status: 'valid', entries: 40, jobs: 2 });
+  });
+
+  it('readies a thread for range checks ahead of the first one: a scanner with room for a chunk, once (the warm-up task)', async () => {
+    // A fresh copy of the module: no scratch left by the audits above.
+    vi.resetModules();
+    const fresh = await import('../src/audit/range-check.js');
+    expect(fresh.idleScratchChunkSizes()).toEqual([]);
+    fresh.prepareRangeChecks(16 * 1024 * 1024); // more than an idle scratch may keep: nothing reserved
+    expect(fresh.idleScratchChunkSizes()).toEqual([]);
+    fresh.prepareRangeChecks(256 * 1024);
+    fresh.prepareRangeChecks(512 * 1024);
+    expect(fresh.idleScratchChunkSizes()).toEqual([256 * 1024]);
+    const file = writeLedger(joinLines(generateLedgerLines(40, { seed: 23 })));
+    const task = { file, start: 0, end: fs.statSync(file).size, chunkSize: 256 * 1024, kernel: 'native' as const, ed25519Backend: 'native' as const, trust: NO_TRUST };
+    expect(await fresh.checkLedgerRange(task)).toMatchObject({ lines: 40, bad: null });
+    expect(fresh.idleScratchChunkSizes()).toEqual([256 * 1024]); // the range took the prepared scratch and gave it back
+    // The pool's warm-up task, on a fresh thread.
+    await closeEnginePool();
+    await expect(getEnginePool(2).run(64 * 1024, { name: 'warmLedgerAudit' })).resolves.toBe(0);
+  });
+
+  it('warms a pool once: the CLI prestarts from its early start and again from the command', async () => {
+    const file = writeLedger(joinLines(generateLedgerLines(40, { seed: 24 })));
+    await closeEnginePool();
+    const pool = getEnginePool(2);
+    const run = vi.spyOn(pool, 'run');
+    expect(prestartLedgerAudit(file, 2, 0)).toBe(true);
+    expect(prestartLedgerAudit(file, 2, 0)).toBe(true);
+    expect(run.mock.calls.map(([, options]) => options.name)).toEqual(['warmLedgerAudit', 'warmLedgerAudit']);
+    await Promise.all(run.mock.results.map((r) => r.value as Promise<unknown>));
+    run.mockRestore();
   });
 });
 

@@ -5,11 +5,14 @@
 // `npm test` builds the addon first (npm run build), so it must be there.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 import { nativeAddon, nativeAddonStatus, type NativeAddon } from '../src/native/addon.js';
+import { generateLedgerLines } from './ledger-audit-fixtures.js';
 import { mulberry32 } from './helpers/random.js';
 
 const NIST_DIR = path.join(import.meta.dirname, 'vectors', 'nist-sha256');
@@ -104,7 +107,8 @@ describe('native addon: sha256Check', () => {
       ['data not a Uint8Array', (a) => [Array.from(a[0]), ...a.slice(1)], 'TypeError', /data must be a Uint8Array/],
       ['offsets a Uint32Array', (a) => [a[0], Uint32Array.from(a[1]), ...a.slice(2)], 'TypeError', /offsets must be an Int32Array/],
       ['claimed a string', (a) => [a[0], a[1], a[2], 'x', a[4]], 'TypeError', /claimed must be a Uint8Array/],
-      ['matches a Buffer of another type', (a) => [...a.slice(0, 4), new Uint16Array(2)], 'TypeError', /matches must be a Uint8Array/],
+      ['matches a Uint16Array', (a) => [...a.slice(0, 4), new Uint16Array(2)], 'TypeError', /matches must be a Uint8Array/],
+      ['offsets over a SharedArrayBuffer', (a) => [a[0], new Int32Array(new SharedArrayBuffer(12)), ...a.slice(2)], 'TypeError', /offsets must be an Int32Array over an ArrayBuffer/],
       ['count a string', (a) => [a[0], a[1], '2', a[3], a[4]], 'TypeError', /count must be a number/],
       ['count negative', (a) => [a[0], a[1], -1, a[3], a[4]], 'RangeError', /count must be an integer/],
       ['count fractional', (a) => [a[0], a[1], 1.5, a[3], a[4]], 'RangeError', /count must be an integer/],
@@ -117,6 +121,27 @@ describe('native addon: sha256Check', () => {
       ['decreasing offsets', (a) => [a[0], Int32Array.of(0, 5, 4), ...a.slice(2)], 'RangeError', /must not decrease/],
       ['a message past the end', (a) => [a[0], Int32Array.of(0, 3, 8), ...a.slice(2)], 'RangeError', /past the end of data/],
     ];
+    it('matches sharing memory with offsets (writing it would change checked offsets), with data or with claimed', () => {
+      const check = addon().sha256Check;
+      // offsets [0, 3, 7] and matches over the same bytes as offsets[2]: once refused, offsets are as they were.
+      const shared = new ArrayBuffer(16);
+      const offsets = new Int32Array(shared, 0, 3);
+      offsets.set([0, 3, 7]);
+      for (const matches of [new Uint8Array(shared, 9, 2), new Uint8Array(shared, 0, 2)]) {
+        expect(() => check(good.data, offsets, 2, good.claimed, matches)).toThrow(/matches must not share memory/);
+        expect([...offsets]).toEqual([0, 3, 7]);
+      }
+      expect(() => check(good.data, good.offsets, 2, good.claimed, good.data.subarray(5, 7))).toThrow(/matches must not share memory/);
+      expect(() => check(good.data, good.offsets, 2, good.claimed, good.claimed.subarray(60, 62))).toThrow(/matches must not share memory/);
+      // Next to each other is not sharing.
+      const row = new ArrayBuffer(16);
+      const beside = new Int32Array(row, 0, 3);
+      beside.set([0, 3, 7]);
+      const after = new Uint8Array(row, 12, 2);
+      check(good.data, beside, 2, good.claimed, after);
+      expect([...after]).toEqual([1, 1]);
+    });
+
     for (const [name, mutate, type, message] of cases) {
       it(name, () => {
         const args = base();
@@ -138,20 +163,22 @@ describe('native addon: sha256Check', () => {
   });
 });
 
-describe('without the addon (BLUX_REG_NATIVE_ADDON=off)', () => {
-  it('the library says why, defaults to the node:crypto kernel, refuses the native one by name, and audits the same', () => {
-    const script = `
-      import { nativeAddonStatus } from './dist/native/addon.js';
-      import { defaultLedgerKernel, getLedgerKernel, availableLedgerKernels } from './dist/audit/kernels.js';
-      let refused = null;
-      try { getLedgerKernel('native'); } catch (e) { refused = e.code + ': ' + e.message; }
-      console.log(JSON.stringify({ status: nativeAddonStatus().unavailableBecause, kernel: defaultLedgerKernel(), available: availableLedgerKernels(), refused }));
-    `;
-    const run = (env: NodeJS.ProcessEnv): { status: string | null; kernel: string; available: string[]; refused: string | null } => {
-      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO, env: { ...process.env, ...env }, encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
-      return JSON.parse(r.stdout) as { status: string | null; kernel: string; available: string[]; refused: string | null };
-    };
+describe('without the addon', () => {
+  const script = `
+    import { nativeAddonStatus } from './dist/native/addon.js';
+    import { defaultLedgerKernel, getLedgerKernel, availableLedgerKernels } from './dist/audit/kernels.js';
+    let refused = null;
+    try { getLedgerKernel('native'); } catch (e) { refused = e.code + ': ' + e.message; }
+    console.log(JSON.stringify({ status: nativeAddonStatus().unavailableBecause, kernel: defaultLedgerKernel(), available: availableLedgerKernels(), refused }));
+  `;
+  type Seen = { status: string | null; kernel: string; available: string[]; refused: string | null };
+  const run = (env: NodeJS.ProcessEnv): Seen => {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO, env: { ...process.env, ...env }, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as Seen;
+  };
+
+  it('BLUX_REG_NATIVE_ADDON=off: the library says why, defaults to the node:crypto kernel and refuses the native one by name', () => {
     const off = run({ BLUX_REG_NATIVE_ADDON: 'off' });
     expect(off.status).toMatch(/BLUX_REG_NATIVE_ADDON=off/);
     expect(off.kernel).toBe('node');
@@ -159,5 +186,46 @@ describe('without the addon (BLUX_REG_NATIVE_ADDON=off)', () => {
     expect(off.refused).toMatch(/^invalid-argument: the native ledger kernel is not available: .*choose node or wasm/);
     const on = run({ BLUX_REG_NATIVE_ADDON: '' });
     expect(on).toEqual({ status: null, kernel: 'native', available: ['native', 'node', 'wasm'], refused: null });
+  });
+
+  it('a copy of the library without the compiled file: the load fails softly and names the file', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'blux-no-addon-'));
+    try {
+      copyFileSync(path.join(REPO, 'dist', 'native', 'addon.js'), path.join(dir, 'addon.js'));
+      writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import { nativeAddonStatus } from ${JSON.stringify(pathToFileURL(path.join(dir, 'addon.js')).href)}; const s = nativeAddonStatus(); console.log(JSON.stringify({ loaded: s.addon !== null, why: s.unavailableBecause }));`], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const seen = JSON.parse(r.stdout) as { loaded: boolean; why: string };
+      expect(seen.loaded).toBe(false);
+      expect(seen.why).toContain(`cannot load ${path.join(dir, 'blux_native.node')}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the CLI audits the same with BLUX_REG_NATIVE_ADDON=off (node kernel), and refuses --kernel native with exit 2', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'blux-no-addon-cli-'));
+    try {
+      const ledger = path.join(dir, 'ledger.jsonl');
+      writeFileSync(ledger, generateLedgerLines(25, { seed: 31 }).map((l) => `${l}\n`).join(''));
+      const cli = (env: NodeJS.ProcessEnv, ...args: string[]) =>
+        spawnSync(process.execPath, [path.join(REPO, 'dist', 'cli', 'main.js'), '--config-dir', path.join(dir, 'config'), 'audit', 'verify-chain', '--ledger', ledger, '--json', ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
+      const off = cli({ BLUX_REG_NATIVE_ADDON: 'off' });
+      const on = cli({ BLUX_REG_NATIVE_ADDON: '' });
+      expect(off.status, off.stderr).toBe(0);
+      expect(on.status, on.stderr).toBe(0);
+      type Report = { backend: string; status: string; entries: number; last_hash: string; actions: Record<string, number> };
+      const offReport = JSON.parse(off.stdout) as Report;
+      const onReport = JSON.parse(on.stdout) as Report;
+      expect([offReport.backend, onReport.backend]).toEqual(['node+auto', 'native+auto']);
+      const verdict = (r: Report) => ({ status: r.status, entries: r.entries, last_hash: r.last_hash, actions: r.actions });
+      expect(verdict(offReport)).toEqual(verdict(onReport));
+      expect(onReport).toMatchObject({ status: 'valid', entries: 25 });
+      const refused = cli({ BLUX_REG_NATIVE_ADDON: 'off' }, '--kernel', 'native');
+      expect(refused.status).toBe(2);
+      expect(refused.stdout + refused.stderr).toMatch(/native ledger kernel is not available/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

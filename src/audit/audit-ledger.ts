@@ -17,12 +17,13 @@ import { statSync } from 'node:fs';
 
 import { BluxError } from '../errors.js';
 import { resolveBackendName } from '../engine/backend-name.js';
-import { checkJobs, defaultJobs, getEnginePool, prestartEnginePool } from '../engine/pool.js';
+import { checkJobs, defaultJobs, getEnginePool } from '../engine/pool.js';
 import type { BackendName } from '../engine/types.js';
 import { toInputError } from '../io/read-document.js';
 import { withSharedLock } from '../store/file-lock.js';
 import { ledgerLockPath } from '../store/ledger-file.js';
 import { defaultLedgerKernel, getLedgerKernel, type LedgerKernelName } from './kernels.js';
+import { DEFAULT_CHUNK_BYTES, DEFAULT_POOL_FROM_BYTES } from './prestart.js';
 import { rangeCountFor, splitFileIntoLineRanges, type ByteRange } from './ranges.js';
 import { checkLedgerRange, prevMismatchDetail, type RangeCheckReply, type RangeCheckTask } from './range-check.js';
 import { buildLedgerAuditReport, type AuditVerdict } from './report-build.js';
@@ -31,6 +32,8 @@ import { NO_TRUST, type AuditTrust } from './signature-policy.js';
 import type { TrustContext } from '../trust/context.js';
 import type { KeyRevocation } from '../store/revocation-lists.js';
 import { AuditTally } from './tally.js';
+
+export { prestartLedgerAudit } from './prestart.js';
 
 export interface AuditLedgerOptions {
   /** Threads; the cores unless given. */
@@ -54,10 +57,7 @@ export interface AuditLedgerOptions {
 }
 
 const MIB = 1024 * 1024;
-const DEFAULT_CHUNK_BYTES = MIB;
 const DEFAULT_RANGE_BYTES = 8 * MIB;
-/** Below this, starting worker threads (~100 ms on 2 cores) costs more than checking in-thread. */
-const DEFAULT_POOL_FROM_BYTES = 4 * MIB;
 /** Ranges handed to the pool ahead of the merge: each worker has its next one queued. */
 const RANGES_IN_FLIGHT_PER_JOB = 2;
 
@@ -214,27 +214,6 @@ async function checkOnPool(
     if (!isDone()) launch();
   }
   // Replies still coming are not needed (EnginePool.run keeps their rejections from going unhandled).
-}
-
-/**
- * Starts the engine pool's threads now when an audit of `file` with `jobs`
- * will use them (more than one job, a ledger of at least `poolFromBytes`), so
- * their start-up (~100 ms each, more on a loaded machine) overlaps the
- * caller's own set-up (loading keys and revocations) instead of preceding
- * the first range. Only a hint: a file it cannot stat is left to the audit
- * to report. Returns whether the pool was started.
- */
-export function prestartLedgerAudit(file: string, jobs: number = defaultJobs(), poolFromBytes: number = DEFAULT_POOL_FROM_BYTES): boolean {
-  if (jobs <= 1) return false;
-  let size: number;
-  try {
-    size = statSync(file).size;
-  } catch {
-    return false;
-  }
-  if (size < poolFromBytes) return false;
-  prestartEnginePool(jobs);
-  return true;
 }
 
 /** The report of a ledger that does not exist yet (a fresh config folder): an empty, valid chain. */

@@ -287,6 +287,23 @@ const MAX_IDLE_SCRATCHES = 2;
 /** Idle scratches keep scanners of up to this chunk size (the default chunk is 1 MiB). */
 const MAX_KEPT_CHUNK_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Readies this thread for range checks before the first one arrives: an idle
+ * scratch whose scanner (its own WebAssembly instance) has room for a chunk
+ * of `chunkSize` bytes (up to what an idle scratch may keep), and the
+ * default entry-hash kernel (the native addon loads here). The pool's warm-up
+ * task (prestart.ts) runs it while the main thread is still loading the
+ * command line. Idempotent.
+ */
+export function prepareRangeChecks(chunkSize: number): void {
+  // The default kernel: a command that picks another (--kernel wasm) only loaded the addon for nothing.
+  getLedgerKernel();
+  if (idleScratches.length > 0 || chunkSize > MAX_KEPT_CHUNK_BYTES) return;
+  const scratch = new RangeScratch();
+  scratch.scanner.reserve(chunkSize);
+  idleScratches.push(scratch);
+}
+
 /** Chunk sizes of this thread's idle scratches (for tests: what stays allocated between audits). */
 export function idleScratchChunkSizes(): number[] {
   return idleScratches.map((scratch) => scratch.scanner.capacity);

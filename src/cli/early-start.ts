@@ -120,7 +120,7 @@ export async function startEngineEarly(args: readonly string[]): Promise<void> {
       prestartEnginePool(start.jobs);
     } else {
       // The audit decides by the ledger's size whether the pool pays (a small ledger is checked in this thread).
-      const { prestartLedgerAudit } = await import('../audit/audit-ledger.js');
+      const { prestartLedgerAudit } = await import('../audit/prestart.js');
       prestartLedgerAudit(start.ledger, start.jobs);
     }
   } catch {

@@ -379,6 +379,12 @@ export async function auditLedgerRange(task: RangeCheckTask): Promise<RangeCheck
   return (await import('../audit/range-check.js')).checkLedgerRange(task);
 }
 
+/** Worker task: readies this thread for ledger range checks (audit/prestart.ts); returns 0. */
+export async function warmLedgerAudit(chunkSize: number): Promise<number> {
+  (await import('../audit/range-check.js')).prepareRangeChecks(chunkSize);
+  return 0;
+}
+
 /** Worker task: the lines of a byte range of a ledger (transparency/worker-tasks.ts). */
 export async function merkleCountLines(task: MerkleCountTask): Promise<number> {
   return (await import('../transparency/worker-tasks.js')).merkleCountLines(task);

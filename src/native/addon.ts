@@ -9,7 +9,7 @@
  * BLUX_REG_NATIVE_ADDON=off hides the addon, so that path can be tested and
  * compared.
  */
-import { createRequire } from 'node:module';
+import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 export interface NativeAddon {
@@ -36,7 +36,28 @@ export function nativeAddonPath(): string {
 
 let status: NativeAddonStatus | undefined;
 
-/** Loads the addon once per thread; never throws. */
+/** SHA-256("abc"), FIPS 180-2 appendix B.1: the self-test every loaded addon must pass before it is used. */
+const ABC_DIGEST = Uint8Array.from(Buffer.from('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad', 'hex'));
+
+/**
+ * Loads the addon with every symbol resolved now (RTLD_NOW; Windows resolves
+ * at load anyway): its OpenSSL functions come from the node binary, and a
+ * node without them must fail here, where the library falls back, not with a
+ * "symbol lookup error" that ends the process at the first call.
+ */
+function load(file: string): NativeAddon {
+  const module = { exports: {} as Partial<NativeAddon> };
+  if (process.platform === 'win32') process.dlopen(module, file);
+  else process.dlopen(module, file, constants.dlopen.RTLD_NOW);
+  const loaded = module.exports;
+  if (typeof loaded.sha256Check !== 'function') throw new Error('it has no sha256Check function');
+  const matches = new Uint8Array(1);
+  loaded.sha256Check(new TextEncoder().encode('abc'), Int32Array.of(0, 3), 1, ABC_DIGEST, matches);
+  if (matches[0] !== 1) throw new Error('its SHA-256 of "abc" is wrong');
+  return loaded as NativeAddon;
+}
+
+/** Loads and self-tests the addon once per thread; never throws. */
 export function nativeAddonStatus(): NativeAddonStatus {
   if (status !== undefined) return status;
   const file = nativeAddonPath();
@@ -45,9 +66,7 @@ export function nativeAddonStatus(): NativeAddonStatus {
     return status;
   }
   try {
-    const loaded = createRequire(import.meta.url)(file) as Partial<NativeAddon>;
-    if (typeof loaded.sha256Check !== 'function') throw new Error('it has no sha256Check function');
-    status = { addon: loaded as NativeAddon, path: file, unavailableBecause: null };
+    status = { addon: load(file), path: file, unavailableBecause: null };
   } catch (e) {
     status = { addon: null, path: file, unavailableBecause: `cannot load ${file}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` };
   }

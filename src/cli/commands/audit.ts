@@ -130,7 +130,8 @@ Keys are the keystore's plus --trusted-keys; key revocations come from <config>/
 Entries signed by keys you do not have are reported as unverified (not an error, unless --require-signed).
 --backend (global) picks the engine for the signature checks, and with "wasm" the WebAssembly
 entry-hash kernel (assembly/ledger) instead of the default native one (OpenSSL's SHA-256 through
-blux-reg's addon, faster here); --kernel picks the entry-hash kernel on its own.
+blux-reg's addon, faster here; node:crypto where the addon is not built, see doctor); --kernel
+picks the entry-hash kernel on its own.
 A chain alone cannot show that entries were cut from its end: keep the head hash and line of an
 audit and pass it as --expect-head next time.
 --since CHECKPOINT (see \`blux-reg ledger checkpoint\`) does constant work per new entry: it checks the
