@@ -104,9 +104,9 @@ export function registerBatchCommands(program: Command, run: Run): void {
         }
         report = await batch.report();
       } finally {
+        // The pool is not closed here: it never keeps the process alive (pool.ts), and closing it waited
+        // ~30 ms for its threads to stop before the outputs were written; the process's exit stops them.
         progress?.stop();
-        const { closeEnginePool } = await import('../../engine/index.js');
-        await closeEnginePool();
       }
       await writeOutputs(report, flags);
       if (flags.json !== true) say(summaryLine(report));
