@@ -25,6 +25,7 @@ import type { BackendName, Ed25519VerifyItem } from '../engine/types.js';
 import { canonicalPython } from '../formats/canonical/python.js';
 import { getString, type JsonObject } from '../formats/canonical/json-value.js';
 import { checkLedgerLine, isBlankLedgerLine, ledgerSignedBytes, parseLedgerObject } from '../formats/ledger-entry.js';
+import { prevMismatchDetail } from '../formats/ledger-wording.js';
 import { copyWithoutMembers, type MemberCut } from '../formats/ledger-line-scan.js';
 import { ByteStringCache, equalsAscii } from './byte-strings.js';
 import { getLedgerKernel, type EntryHashKernel, type LedgerKernelName } from './kernels.js';
@@ -85,12 +86,6 @@ const lenientUtf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 /** Same cap as the sequential reader: a corrupt file without newlines must not fill memory. */
 const MAX_LINE_BYTES = 64 * 1024 * 1024;
 const NEWLINE = 0x0a;
-
-/** The slow path's wording of a broken link (checkLedgerLine's). */
-export function prevMismatchDetail(prevDescribed: string, expectedPrev: string | null): string {
-  const expected = expectedPrev === null ? 'null (first entry)' : expectedPrev;
-  return `prev_hash is ${prevDescribed} but the previous entry_hash is ${expected}`;
-}
 
 // ---------------------------------------------------------------------------
 // Reading a range as batches of whole lines

@@ -14,6 +14,7 @@ import { sha256Hex, type EngineOptions } from '../engine/index.js';
 import { encodeBase64 } from './base64.js';
 import { fromPlain, parseJson, type JsonObject, type JsonValue } from './canonical/json-value.js';
 import { canonicalPython } from './canonical/python.js';
+import { prevMismatchDetail } from './ledger-wording.js';
 
 /** Keys the writer sets itself; callers cannot pass them as extras. */
 export const LEDGER_CORE_KEYS: readonly string[] = Object.freeze([
@@ -220,8 +221,7 @@ export function checkLedgerLine(lineText: string, expectedPrev: string | null, e
   if (!value.has('prev_hash')) return { kind: 'bad', reason: 'prev-hash-mismatch', detail: 'entry has no prev_hash' };
   const prev = value.get('prev_hash');
   if (prev !== expectedPrev) {
-    const expected = expectedPrev === null ? 'null (first entry)' : expectedPrev;
-    return { kind: 'bad', reason: 'prev-hash-mismatch', detail: `prev_hash is ${describe(prev)} but the previous entry_hash is ${expected}` };
+    return { kind: 'bad', reason: 'prev-hash-mismatch', detail: prevMismatchDetail(describe(prev), expectedPrev) };
   }
   return { kind: 'entry', entry: value, entryHash: claimed };
 }

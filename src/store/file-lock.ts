@@ -103,3 +103,12 @@ async function holding<T>(handle: FileHandle, shared: boolean, work: () => Promi
     await handle.close();
   }
 }
+
+/**
+ * The lock file beside a ledger (store/ledger-file.ts takes it for appends,
+ * the audit for reading). It is never deleted: deleting a lock file others
+ * may hold open breaks the lock.
+ */
+export function ledgerLockPath(ledgerPath: string): string {
+  return `${ledgerPath}.lock`;
+}

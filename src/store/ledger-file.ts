@@ -33,16 +33,13 @@ import {
   type LedgerSignFunction,
 } from '../formats/ledger-entry.js';
 import { toInputError } from '../io/read-document.js';
-import { withExclusiveLock, withSharedLock } from './file-lock.js';
+import { ledgerLockPath, withExclusiveLock, withSharedLock } from './file-lock.js';
 
 // ---------------------------------------------------------------------------
 // Locking (see file-lock.ts)
 // ---------------------------------------------------------------------------
 
-/** The lock file beside a ledger. It is never deleted: deleting a lock file others may hold open breaks the lock. */
-export function ledgerLockPath(ledgerPath: string): string {
-  return `${ledgerPath}.lock`;
-}
+export { ledgerLockPath };
 
 // ---------------------------------------------------------------------------
 // Reading from the end
