@@ -11,7 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-import { nativeAddon, nativeAddonStatus, type NativeAddon } from '../src/native/addon.js';
+import { nativeAddon, nativeAddonStatus, selfTested, type NativeAddon } from '../src/native/addon.js';
 import { generateLedgerLines } from './ledger-audit-fixtures.js';
 import { mulberry32 } from './helpers/random.js';
 
@@ -89,6 +89,13 @@ describe('native addon: sha256Check', () => {
     expect([...matches]).toEqual([1, 1, 9, 9, 9, 9, 9, 9, 9, 9]);
     addon().sha256Check(big.subarray(10), offsets, 3, claimed, matches);
     expect([...matches.subarray(0, 3)]).toEqual([1, 1, 1]);
+  });
+
+  it('is used only after a self-test that a kernel saying yes (or no) to everything fails', () => {
+    expect(selfTested(addon())).toBe(addon());
+    expect(() => selfTested({})).toThrow(/no sha256Check function/);
+    expect(() => selfTested({ sha256Check: (_d, _o, count, _c, matches) => matches.fill(1, 0, count) })).toThrow(/self-test on "abc" failed \(1,1 instead of 1,0\)/);
+    expect(() => selfTested({ sha256Check: () => undefined })).toThrow(/self-test on "abc" failed \(0,0 instead of 1,0\)/);
   });
 
   it('count 0 reads and writes nothing, whatever the arrays', () => {
