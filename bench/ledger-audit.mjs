@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import sodium from 'sodium-native';
 
 import { auditLedger } from '../dist/audit/audit-ledger.js';
-import { LEDGER_KERNELS } from '../dist/audit/kernels.js';
+import { availableLedgerKernels } from '../dist/audit/kernels.js';
 import { closeEnginePool, isEnginePoolWarm } from '../dist/engine/pool.js';
 import { canonicalPython } from '../dist/formats/canonical/python.js';
 import { fromPlain } from '../dist/formats/canonical/json-value.js';
@@ -172,7 +172,7 @@ function cliAudit(file, jobs, backend, extra = []) {
  * one untimed audit first (the CLI rows include start-up, as users see it).
  */
 async function inProcessAudit(file, jobs, kernel, trust) {
-  const options = { jobs, kernel, ...(trust ? { trust } : {}) };
+  const options = { jobs, ...(kernel ? { kernel } : {}), ...(trust ? { trust } : {}) };
   if (!isEnginePoolWarm(jobs)) await auditLedger(file, options);
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
@@ -256,14 +256,14 @@ async function compareContenders(signers) {
       // --backend wasm selects the wasm kernel; auto (the default) the native one (the addon); --kernel node is node:crypto per line.
       for (const backend of ['auto', 'wasm']) add(`cli --backend ${backend} jobs=${jobs}`, cliAudit(unsigned, jobs, backend).seconds);
       add(`cli --kernel node jobs=${jobs}`, cliAudit(unsigned, jobs, 'auto', ['--kernel', 'node']).seconds);
-      for (const kernel of LEDGER_KERNELS) addInProcess(`in-process ${kernel} kernel jobs=${jobs}`, await inProcessAudit(unsigned, jobs, kernel));
+      for (const kernel of availableLedgerKernels()) addInProcess(`in-process ${kernel} kernel jobs=${jobs}`, await inProcessAudit(unsigned, jobs, kernel));
     }
     add('signed sha256sum', sha256sum(signed));
     for (const jobs of [1, 2]) {
       for (const backend of ['auto', 'native']) {
         add(`signed cli --backend ${backend} jobs=${jobs}`, cliAudit(signed, jobs, backend, ['--trusted-keys', keysDir, '--no-keystore', '--require-signed']).seconds);
       }
-      addInProcess(`signed in-process jobs=${jobs}`, await inProcessAudit(signed, jobs, 'native', trust));
+      addInProcess(`signed in-process jobs=${jobs}`, await inProcessAudit(signed, jobs, undefined, trust));
     }
   }
   if (!args['skip-naive']) add('naive TypeScript loop', await naiveAudit(unsigned));

@@ -24,7 +24,7 @@ import type { WasmLineScanner } from './wasm-scanner.js';
 export type LedgerKernelName = 'native' | 'node' | 'wasm';
 export const LEDGER_KERNELS: readonly LedgerKernelName[] = ['native', 'node', 'wasm'];
 
-/** The kernels this copy of blux-reg can run: `native` only where its addon is built. */
+/** The kernels this copy of blux-reg can run (`native` only where its addon is built): what the bench measures. */
 export function availableLedgerKernels(): LedgerKernelName[] {
   return LEDGER_KERNELS.filter((name) => name !== 'native' || nativeAddon() !== null);
 }
