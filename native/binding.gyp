@@ -2,9 +2,9 @@
   "targets": [
     {
       "target_name": "blux_native",
-      "sources": ["blux_native.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra"],
-      "xcode_settings": { "OTHER_CFLAGS": ["-O2", "-Wall", "-Wextra"] }
+      "sources": ["blux_native.c", "ledger_scan.c"],
+      "cflags": ["-O3", "-Wall", "-Wextra"],
+      "xcode_settings": { "OTHER_CFLAGS": ["-O3", "-Wall", "-Wextra"] }
     }
   ]
 }

@@ -1,32 +1,33 @@
 /*
- * blux-reg's native kernel: SHA-256 of many short messages in one call.
+ * blux-reg's native kernel: the ledger audit's line scanner and entry-hash
+ * check (ledger_scan.c), one call per chunk of ledger lines.
  *
- * Why it exists: the ledger audit hashes one ~340-byte message per entry.
- * node:crypto's one-shot hash() costs ~0.5 us per message here, of which the
- * SHA-256 itself (the CPU's SHA extensions) is ~0.2 us; the rest is crossing
- * from JavaScript into C++ and setting up an EVP context, once per message.
- * Here a whole chunk of messages crosses once.
+ * Why it exists: a ledger audit spends its time per ~400-byte line. In
+ * WebAssembly the scanner took ~0.35 us a line and each line's SHA-256
+ * another crossing into C; here a whole chunk is split, scanned, hashed
+ * (OpenSSL's SHA-256, with the CPU's SHA extensions) and compared in one
+ * call, and the JavaScript side reads the answers as columns.
  *
- * The SHA-256 is OpenSSL's, from the node binary that loads this addon (node
- * exports its OpenSSL symbols for addons): the same code and CPU extensions
- * node:crypto runs, through its cheapest per-message API (see sha256_of).
- *
- * A bad call throws a TypeError or RangeError and writes nothing (see
- * sha256_check).
+ * This file only turns JavaScript arguments into C ones. A bad call throws a
+ * TypeError or RangeError before anything is written.
  */
-#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init and friends: see sha256_of */
 #include <node_api.h>
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
-#define DIGEST_BYTES 32
+#include "ledger_scan.h"
 
 /* Throws (as a pending JavaScript exception) and makes the caller return NULL. */
 #define THROW_TYPE(env, message) do { napi_throw_type_error((env), NULL, (message)); return NULL; } while (0)
 #define THROW_RANGE(env, message) do { napi_throw_range_error((env), NULL, (message)); return NULL; } while (0)
 #define CHECK_NAPI(env, call) do { if ((call) != napi_ok) THROW_TYPE((env), "blux-reg native: N-API call failed"); } while (0)
+
+/* Most lines one call may take: far above what a scanner asks for (4,096), far below what an int32 column index allows. */
+#define MAX_ROWS_PER_CALL (1 << 20)
+
+/* Tags the name tables this addon made, so a call cannot be handed some other external. */
+static const napi_type_tag NAMES_TAG = { 0x626c75782d726567ULL, 0x6c65646765726e6dULL };
 
 /* A typed array's elements (already offset by its byteOffset) and length. */
 typedef struct {
@@ -37,7 +38,7 @@ typedef struct {
 /*
  * The view of `value` when it is a typed array of type `want` over a plain
  * ArrayBuffer. Views of a SharedArrayBuffer are refused: another thread
- * could change offsets between their check and their use.
+ * could change the bytes between their check and their use.
  */
 static int typed_view_of(napi_env env, napi_value value, napi_typedarray_type want, TypedView *view) {
   bool is_typed_array = false;
@@ -58,121 +59,144 @@ static int overlaps(const void *a, size_t a_bytes, const void *b, size_t b_bytes
   return a_start < b_start + b_bytes && b_start < a_start + a_bytes;
 }
 
-/*
- * SHA-256 of one message into `digest`. With an OpenSSL that still has the
- * low-level API (node 20's does), SHA256_Init/Update/Final: EVP costs more
- * per message even with the algorithm fetched once (0.26-0.28 against
- * 0.22 us for 340 bytes, measured here), and OpenSSL 3's one-shot SHA256()
- * looks the algorithm up on every call (0.44 us). Without it, EVP.
- */
-#ifndef OPENSSL_NO_DEPRECATED_3_0
-typedef SHA256_CTX Sha256State;
-static int sha256_begin(Sha256State *state) { (void)state; return 1; }
-static void sha256_end(Sha256State *state) { (void)state; }
-static int sha256_of(Sha256State *state, const uint8_t *message, size_t length, uint8_t digest[DIGEST_BYTES]) {
-  return SHA256_Init(state) && SHA256_Update(state, message, length) && SHA256_Final(digest, state);
+/* `value` as an integer in [min, max], or -1 (with a pending exception) when it is not one. */
+static int64_t integer_arg(napi_env env, napi_value value, double min, double max, const char *message) {
+  napi_valuetype type;
+  double number;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_number || napi_get_value_double(env, value, &number) != napi_ok ||
+      /* Range first: converting an out-of-range (or NaN) double to an integer is undefined in C. */
+      !(number >= min && number <= max) || number != (double)(int64_t)number) {
+    napi_throw_range_error(env, NULL, message);
+    return -1;
+  }
+  return (int64_t)number;
 }
-#else
-typedef struct { EVP_MD *md; EVP_MD_CTX *context; } Sha256State;
-static int sha256_begin(Sha256State *state) {
-  state->md = EVP_MD_fetch(NULL, "SHA256", NULL);
-  state->context = EVP_MD_CTX_new();
-  return state->md != NULL && state->context != NULL;
-}
-static void sha256_end(Sha256State *state) {
-  EVP_MD_CTX_free(state->context);
-  EVP_MD_free(state->md);
-}
-static int sha256_of(Sha256State *state, const uint8_t *message, size_t length, uint8_t digest[DIGEST_BYTES]) {
-  unsigned int written = 0;
-  return EVP_DigestInit_ex2(state->context, state->md, NULL) && EVP_DigestUpdate(state->context, message, length) &&
-         EVP_DigestFinal_ex(state->context, digest, &written) && written == DIGEST_BYTES;
-}
-#endif
 
-/*
- * sha256Check(data: Uint8Array, offsets: Int32Array, count: number,
- *             claimed: Uint8Array, matches: Uint8Array): void
- *
- * Message i is data[offsets[i] .. offsets[i + 1]). Sets matches[i] to 1 when
- * its SHA-256 equals claimed[32 i .. 32 i + 32), else to 0, for i < count.
- * Offsets are an Int32Array because that is what the ledger scanner's
- * columns are (src/audit/wasm-scanner.ts); negative ones are refused.
- *
- * Every argument is checked before anything is written, and `matches` may
- * not overlap the other arrays (writing it would change what was checked).
- * The hashing loop still reads each offset once and re-checks it where it is
- * used, so no checked-then-changed value can send a read out of bounds.
- */
-static napi_value sha256_check(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+/* The name table `value` when it is one createNames made, else NULL with a pending TypeError. */
+static LedgerNames *names_arg(napi_env env, napi_value value) {
+  bool tagged = false;
+  napi_valuetype type;
+  void *data = NULL;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_external || napi_check_object_type_tag(env, value, &NAMES_TAG, &tagged) != napi_ok ||
+      !tagged || napi_get_value_external(env, value, &data) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, NULL, "names must be a name table made by createNames()");
+    return NULL;
+  }
+  return data;
+}
+
+static void free_names(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  free(data);
+}
+
+/* createNames(): a fresh, empty name table for one scanner (freed with it by the garbage collector). */
+static napi_value create_names(napi_env env, napi_callback_info info) {
+  (void)info;
+  LedgerNames *names = calloc(1, sizeof(LedgerNames));
+  if (names == NULL) THROW_RANGE(env, "createNames: out of memory");
+  napi_value external;
+  if (napi_create_external(env, names, free_names, NULL, &external) != napi_ok) {
+    free(names);
+    THROW_TYPE(env, "createNames: N-API call failed");
+  }
+  CHECK_NAPI(env, napi_type_tag_object(env, external, &NAMES_TAG));
+  return external;
+}
+
+/* nameCount(names): how many names the table holds (ids 0 .. count - 1). */
+static napi_value name_count(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
   CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 5) THROW_TYPE(env, "sha256Check(data, offsets, count, claimed, matches) takes 5 arguments");
+  if (argc != 1) THROW_TYPE(env, "nameCount(names) takes 1 argument");
+  LedgerNames *names = names_arg(env, argv[0]);
+  if (names == NULL) return NULL;
+  napi_value count;
+  CHECK_NAPI(env, napi_create_int32(env, names->count, &count));
+  return count;
+}
 
-  TypedView data, offsets, claimed, matches;
-  if (!typed_view_of(env, argv[0], napi_uint8_array, &data)) THROW_TYPE(env, "sha256Check: data must be a Uint8Array over an ArrayBuffer");
-  if (!typed_view_of(env, argv[1], napi_int32_array, &offsets)) THROW_TYPE(env, "sha256Check: offsets must be an Int32Array over an ArrayBuffer");
-  if (!typed_view_of(env, argv[3], napi_uint8_array, &claimed)) THROW_TYPE(env, "sha256Check: claimed must be a Uint8Array over an ArrayBuffer");
-  if (!typed_view_of(env, argv[4], napi_uint8_array, &matches)) THROW_TYPE(env, "sha256Check: matches must be a Uint8Array over an ArrayBuffer");
+/* nameOf(names, id): the name with that id, as a latin1 string (names are ASCII: raw UTF-8 sends a line to the slow path). */
+static napi_value name_of(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 2) THROW_TYPE(env, "nameOf(names, id) takes 2 arguments");
+  LedgerNames *names = names_arg(env, argv[0]);
+  if (names == NULL) return NULL;
+  const int64_t id = integer_arg(env, argv[1], 0, LEDGER_MAX_NAMES - 1, "nameOf: id must be an integer below the table's size");
+  if (id < 0) return NULL;
+  if (id >= names->count) THROW_RANGE(env, "nameOf: no name has that id yet");
+  napi_value name;
+  CHECK_NAPI(env, napi_create_string_latin1(env, (const char *)names->arena + (size_t)id * LEDGER_MAX_NAME_BYTES, (size_t)names->lengths[id], &name));
+  return name;
+}
 
-  double count_number;
-  napi_valuetype count_type;
-  CHECK_NAPI(env, napi_typeof(env, argv[2], &count_type));
-  if (count_type != napi_number) THROW_TYPE(env, "sha256Check: count must be a number");
-  CHECK_NAPI(env, napi_get_value_double(env, argv[2], &count_number));
-  /* Range first: converting an out-of-range (or NaN) double to an integer is undefined in C. */
-  if (!(count_number >= 0 && count_number <= 4294967295.0) || count_number != (double)(uint64_t)count_number) {
-    THROW_RANGE(env, "sha256Check: count must be an integer from 0 to 2^32 - 1");
-  }
-  const size_t count = (size_t)count_number;
-  if (count == 0) return NULL;
+/*
+ * scanLines(bytes: Uint8Array, filled: number, atEnd: boolean,
+ *           columns: Int32Array, rows: number, names, result: Int32Array): void
+ *
+ * Scans bytes[0, filled) into at most `rows` lines (ledger_scan.h), filling
+ * `columns` (26 arrays of rows + 1 entries, one after another) and `names`;
+ * result gets [rows scanned, fast rows, bytes consumed, last line terminated].
+ * The output arrays may share no memory with `bytes` or each other.
+ */
+static napi_value scan_lines(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 7) THROW_TYPE(env, "scanLines(bytes, filled, atEnd, columns, rows, names, result) takes 7 arguments");
 
-  /* offsets.length - 1 < count, written so that it cannot wrap where size_t is 32 bits. */
-  if (offsets.length == 0 || offsets.length - 1 < count) THROW_RANGE(env, "sha256Check: offsets needs count + 1 entries");
-  if (claimed.length / DIGEST_BYTES < count) THROW_RANGE(env, "sha256Check: claimed needs 32 bytes per message");
-  if (matches.length < count) THROW_RANGE(env, "sha256Check: matches needs one byte per message");
-  const int32_t *offset = offsets.data;
-  uint8_t *match = matches.data;
-  if (overlaps(match, count, offset, (count + 1) * sizeof(int32_t)) || overlaps(match, count, data.data, data.length) ||
-      overlaps(match, count, claimed.data, count * DIGEST_BYTES)) {
-    THROW_RANGE(env, "sha256Check: matches must not share memory with data, offsets or claimed");
+  TypedView bytes, columns, result;
+  if (!typed_view_of(env, argv[0], napi_uint8_array, &bytes)) THROW_TYPE(env, "scanLines: bytes must be a Uint8Array over an ArrayBuffer");
+  if (!typed_view_of(env, argv[3], napi_int32_array, &columns)) THROW_TYPE(env, "scanLines: columns must be an Int32Array over an ArrayBuffer");
+  if (!typed_view_of(env, argv[6], napi_int32_array, &result)) THROW_TYPE(env, "scanLines: result must be an Int32Array over an ArrayBuffer");
+  const int64_t filled = integer_arg(env, argv[1], 0, INT32_MAX, "scanLines: filled must be an integer from 0 to 2^31 - 1");
+  if (filled < 0) return NULL;
+  bool at_end = false;
+  if (napi_get_value_bool(env, argv[2], &at_end) != napi_ok) THROW_TYPE(env, "scanLines: atEnd must be a boolean");
+  const int64_t rows = integer_arg(env, argv[4], 1, MAX_ROWS_PER_CALL, "scanLines: rows must be an integer from 1 to 2^20");
+  if (rows < 0) return NULL;
+  LedgerNames *names = names_arg(env, argv[5]);
+  if (names == NULL) return NULL;
+
+  if ((size_t)filled > bytes.length) THROW_RANGE(env, "scanLines: filled is past the end of bytes");
+  const size_t column_entries = (size_t)LEDGER_SCAN_COLUMNS * (size_t)(rows + 1);
+  if (columns.length < column_entries) THROW_RANGE(env, "scanLines: columns needs 26 * (rows + 1) entries");
+  if (result.length < 4) THROW_RANGE(env, "scanLines: result needs 4 entries");
+  const size_t column_bytes = column_entries * sizeof(int32_t);
+  if (overlaps(columns.data, column_bytes, bytes.data, bytes.length) || overlaps(result.data, 4 * sizeof(int32_t), bytes.data, bytes.length) ||
+      overlaps(result.data, 4 * sizeof(int32_t), columns.data, column_bytes)) {
+    THROW_RANGE(env, "scanLines: bytes, columns and result must not share memory");
   }
-  if (offset[0] < 0) THROW_RANGE(env, "sha256Check: offsets must not be negative");
-  for (size_t i = 0; i < count; i++) {
-    if (offset[i] > offset[i + 1]) THROW_RANGE(env, "sha256Check: offsets must not decrease");
-  }
-  if ((size_t)offset[count] > data.length) THROW_RANGE(env, "sha256Check: a message ends past the end of data");
 
   /* An empty view may have no buffer at all: never do arithmetic on a null pointer. */
   static const uint8_t no_bytes[1] = {0};
-  const uint8_t *bytes = data.length > 0 ? data.data : no_bytes;
-  const uint8_t *claims = claimed.data;
-  Sha256State state;
-  if (!sha256_begin(&state)) THROW_TYPE(env, "sha256Check: OpenSSL has no SHA-256");
-  uint8_t digest[DIGEST_BYTES];
-  size_t start = (size_t)offset[0];
-  for (size_t i = 0; i < count; i++) {
-    const int32_t end_value = offset[i + 1]; /* read once: checked and used as the same value */
-    if (end_value < 0 || (size_t)end_value < start || (size_t)end_value > data.length) {
-      sha256_end(&state);
-      THROW_RANGE(env, "sha256Check: offsets changed during the call");
-    }
-    const size_t end = (size_t)end_value;
-    if (!sha256_of(&state, bytes + start, end - start, digest)) {
-      sha256_end(&state);
-      THROW_TYPE(env, "sha256Check: OpenSSL failed to hash");
-    }
-    match[i] = memcmp(digest, claims + i * DIGEST_BYTES, DIGEST_BYTES) == 0 ? 1 : 0;
-    start = end;
+  LedgerScanResult scanned;
+  if (ledger_scan_lines(bytes.length > 0 ? bytes.data : no_bytes, (size_t)filled, at_end, columns.data, (int32_t)rows, names, &scanned) != 0) {
+    THROW_TYPE(env, "scanLines: OpenSSL failed to hash");
   }
-  sha256_end(&state);
+  int32_t *out = result.data;
+  out[0] = scanned.rows;
+  out[1] = scanned.fast_rows;
+  out[2] = scanned.consumed;
+  out[3] = scanned.last_terminated;
   return NULL;
 }
 
 NAPI_MODULE_INIT() {
-  napi_value function;
-  if (napi_create_function(env, "sha256Check", NAPI_AUTO_LENGTH, sha256_check, NULL, &function) != napi_ok) return NULL;
-  if (napi_set_named_property(env, exports, "sha256Check", function) != napi_ok) return NULL;
+  static const struct { const char *name; napi_callback callback; } functions[] = {
+    { "createNames", create_names },
+    { "nameCount", name_count },
+    { "nameOf", name_of },
+    { "scanLines", scan_lines },
+  };
+  for (size_t i = 0; i < sizeof(functions) / sizeof(functions[0]); i++) {
+    napi_value function;
+    if (napi_create_function(env, functions[i].name, NAPI_AUTO_LENGTH, functions[i].callback, NULL, &function) != napi_ok) return NULL;
+    if (napi_set_named_property(env, exports, functions[i].name, function) != napi_ok) return NULL;
+  }
   return exports;
 }

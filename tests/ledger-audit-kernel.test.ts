@@ -1,8 +1,9 @@
 /**
- * The WebAssembly line scanner (assembly/ledger/scan.ts) against its
- * specification, the JS scanner (src/formats/ledger-line-scan.ts): the same
- * "canonical or not sure" answer on every line, the same member offsets, the
- * same bytes to hash; and the way it splits chunks into lines.
+ * The line scanners, WebAssembly (assembly/ledger/scan.ts) and native
+ * (native/ledger_scan.c), against their specification, the JS scanner
+ * (src/formats/ledger-line-scan.ts): the same "canonical or not sure" answer
+ * on every line, the same member offsets, the same bytes to hash; the way
+ * they split chunks into lines; and every kernel's hash verdicts.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -17,8 +18,11 @@ import { auditLedgerSequential } from '../src/audit/sequential.js';
 import type { LedgerAuditReport } from '../src/audit/report.js';
 
 import { CanonicalLineScanner, copyWithoutMembers, type MemberSpan } from '../src/formats/ledger-line-scan.js';
-import { checkedScanner, LineKind, SCAN_ROWS, WasmLineScanner, type ScanExports } from '../src/audit/wasm-scanner.js';
+import { LineKind, SCAN_ROWS, type LineScanner } from '../src/audit/line-scanner.js';
+import { checkedScanner, WasmLineScanner, type ScanExports } from '../src/audit/wasm-scanner.js';
+import { NativeLineScanner } from '../src/audit/native-scanner.js';
 import { getLedgerKernel, LEDGER_KERNELS } from '../src/audit/kernels.js';
+import { nativeAddon, nativeAddonStatus } from '../src/native/addon.js';
 import { canonicalPython } from '../src/formats/canonical/python.js';
 import { fromPlain } from '../src/formats/canonical/json-value.js';
 import { entryLine, generateLedgerLines } from './ledger-audit-fixtures.js';
@@ -51,16 +55,32 @@ function expectedColumns(js: CanonicalLineScanner, lineStart: number): Record<st
   };
 }
 
-/** Scans `lines` (joined with "\n") with both scanners and compares everything. */
+/** `npm test` builds the addon first, so the native scanner is always among those tested. */
+function newNativeScanner(): NativeLineScanner {
+  const addon = nativeAddon();
+  if (addon === null) throw new Error(`the native addon did not load: ${nativeAddonStatus().unavailableBecause}`);
+  return new NativeLineScanner(addon);
+}
+
+const SCANNERS: ReadonlyArray<[string, () => LineScanner]> = [
+  ['wasm', () => new WasmLineScanner()],
+  ['native', newNativeScanner],
+];
+
+/** Scans `lines` (joined with "\n") with every scanner and the JS one, and compares everything. */
 function expectSameAsJs(lines: readonly string[]): void {
-  const wasm = new WasmLineScanner();
+  for (const [name, make] of SCANNERS) expectScannerSameAsJs(name, make(), lines);
+}
+
+function expectScannerSameAsJs(scannerName: string, scanner: LineScanner, lines: readonly string[]): void {
+  const wasm = scanner instanceof WasmLineScanner ? scanner : null;
   const js = new CanonicalLineScanner();
   const text = Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8');
-  wasm.reserve(text.length).set(text);
-  const scanned = wasm.scan(text.length, true);
-  expect(scanned.rows).toBe(lines.length);
-  expect(scanned.consumed).toBe(text.length);
-  const c = wasm.columns;
+  scanner.reserve(text.length).set(text);
+  const scanned = scanner.scan(text.length, true);
+  expect(scanned.rows, scannerName).toBe(lines.length);
+  expect(scanned.consumed, scannerName).toBe(text.length);
+  const c = scanner.columns;
   let at = 0;
   let fast = 0;
   let previousNonBlank = -1;
@@ -70,33 +90,39 @@ function expectSameAsJs(lines: readonly string[]): void {
     const blank = bytes.every((b) => b === 0x20 || b === 0x09 || b === 0x0d || b === 0x0b || b === 0x0c);
     const canonical = !blank && js.scan(bytes, 0, bytes.length);
     const kind = blank ? LineKind.Blank : canonical ? LineKind.Fast : LineKind.Slow;
-    expect(c.kind[row], lines[row]).toBe(kind);
+    expect(c.kind[row], `${scannerName}: ${lines[row]}`).toBe(kind);
     if (canonical) {
       const actual: Record<string, number> = {};
       const wanted = expectedColumns(js, at);
       for (const name of Object.keys(wanted)) actual[name] = c[name as keyof typeof c][row]!;
-      expect(actual, lines[row]).toEqual(wanted);
+      expect(actual, `${scannerName}: ${lines[row]}`).toEqual(wanted);
       expect(c.packIndex[row]).toBe(fast);
       expect(c.claimedAt[fast]).toBe(wanted.hashAt);
-      // The claimed digest, decoded for the native kernel.
-      expect(Buffer.from(wasm.claimedDigests.subarray(32 * fast, 32 * fast + 32)).toString('hex')).toBe(text.toString('latin1', wanted.hashAt!, wanted.hashAt! + 64));
-      // The bytes to hash are the JS cut's.
+      // The bytes to hash are the JS cut's: their length for every scanner, and the bytes the wasm scanner packed.
       const out = new Uint8Array(bytes.length);
       const n = copyWithoutMembers(bytes, 0, bytes.length, [js.entryHash], out);
-      expect(Buffer.from(wasm.pack.subarray(c.offsets[fast]!, c.offsets[fast + 1]!)).toString('latin1')).toBe(Buffer.from(out.subarray(0, n)).toString('latin1'));
+      expect(c.offsets[fast + 1]! - c.offsets[fast]!, scannerName).toBe(n);
+      if (wasm !== null) {
+        // The claimed digest, decoded for the node:crypto kernel.
+        expect(Buffer.from(wasm.claimedDigests.subarray(32 * fast, 32 * fast + 32)).toString('hex')).toBe(text.toString('latin1', wanted.hashAt!, wanted.hashAt! + 64));
+        expect(Buffer.from(wasm.pack.subarray(c.offsets[fast]!, c.offsets[fast + 1]!)).toString('latin1')).toBe(Buffer.from(out.subarray(0, n)).toString('latin1'));
+      }
+      // The hash verdict: the line's entry_hash is the SHA-256 of that cut.
+      const claimed = text.toString('latin1', wanted.hashAt!, wanted.hashAt! + 64);
+      expect(c.matched[fast], `${scannerName}: ${lines[row]}`).toBe(createHash('sha256').update(out.subarray(0, n)).digest('hex') === claimed ? 1 : 0);
       // linked: this prev_hash is, byte for byte, the entry_hash of the fast line before (blank lines between do not count).
       const before = previousNonBlank === -1 || c.kind[previousNonBlank] !== LineKind.Fast ? null : text.toString('latin1', c.hashAt[previousNonBlank]!, c.hashAt[previousNonBlank]! + 64);
       const prev = js.prevHash.isString && !js.prevHash.escaped ? Buffer.from(bytes).toString('latin1', js.prevHash.valueStart + 1, js.prevHash.memberEnd - 1) : null;
-      expect(c.linked[row], lines[row]).toBe(before !== null && prev === before ? 1 : 0);
+      expect(c.linked[row], `${scannerName}: ${lines[row]}`).toBe(before !== null && prev === before ? 1 : 0);
       fast++;
     }
     if (!blank) previousNonBlank = row;
     at += bytes.length + 1;
   }
-  expect(scanned.fastRows).toBe(fast);
+  expect(scanned.fastRows, scannerName).toBe(fast);
 }
 
-describe('WasmLineScanner == CanonicalLineScanner', () => {
+describe('line scanners (wasm, native) == CanonicalLineScanner', () => {
   const hand: string[] = [
     `{"entry_hash":"${HASH}","prev_hash":null}`,
     `{"a":1,"entry_hash":"${HASH}","prev_hash":null}`,
@@ -206,9 +232,9 @@ describe('WasmLineScanner layout', () => {
   });
 });
 
-describe('WasmLineScanner line splitting', () => {
+describe.each(SCANNERS)('%s line scanner: line splitting', (_name, make) => {
   it('takes a last line without "\\n" only at the end of the range', () => {
-    const scanner = new WasmLineScanner();
+    const scanner = make();
     const text = Buffer.from(`{"a":1}\n\n{"entry_hash":"${HASH}","prev_hash":null}`);
     scanner.reserve(text.length).set(text);
     expect(scanner.scan(text.length, false)).toEqual({ rows: 2, fastRows: 0, consumed: 9, lastTerminated: true });
@@ -217,14 +243,14 @@ describe('WasmLineScanner line splitting', () => {
   });
 
   it(`stops after ${SCAN_ROWS} rows and says where`, () => {
-    const scanner = new WasmLineScanner();
+    const scanner = make();
     const text = Buffer.from('\n'.repeat(SCAN_ROWS + 10));
     scanner.reserve(text.length).set(text);
     expect(scanner.scan(text.length, true)).toEqual({ rows: SCAN_ROWS, fastRows: 0, consumed: SCAN_ROWS, lastTerminated: true });
   });
 
-  it('keeps its views usable when a bigger chunk moves the region', () => {
-    const scanner = new WasmLineScanner();
+  it('keeps its views usable when a bigger chunk moves its buffers', () => {
+    const scanner = make();
     const line = `{"entry_hash":"${HASH}","prev_hash":null}\n`;
     for (const size of [64, 100_000, 3_000_000]) {
       const text = Buffer.from(line.repeat(Math.ceil(size / line.length)));
@@ -237,7 +263,7 @@ describe('WasmLineScanner line splitting', () => {
 });
 
 describe('kernels over a scan', () => {
-  it('hash every message length where the scanner packed it (block boundaries) and catch a wrong digit', () => {
+  it('hash every message length (block boundaries) and catch a wrong digit', () => {
     // Messages `{"a":"<pad>","prev_hash":null}` of 28..227 bytes: every padding case of one to four blocks.
     const lines: string[] = [];
     const wanted: number[] = [];
@@ -250,13 +276,11 @@ describe('kernels over a scan', () => {
     }
     const text = Buffer.from(lines.map((l) => `${l}\n`).join(''));
     for (const name of LEDGER_KERNELS) {
-      const scanner = new WasmLineScanner();
+      const scanner = getLedgerKernel(name).createScanner();
       scanner.reserve(text.length).set(text);
       const { fastRows } = scanner.scan(text.length, true);
       expect(fastRows).toBe(lines.length);
-      const matches = new Uint8Array(fastRows);
-      getLedgerKernel(name).checkScanned(scanner, fastRows, matches);
-      expect([...matches], name).toEqual(wanted);
+      expect([...scanner.columns.matched.subarray(0, fastRows)], name).toEqual(wanted);
     }
   });
 });

@@ -1,41 +1,25 @@
-// The native kernel (native/blux_native.c, loaded by src/native/addon.ts): sha256Check against the
-// NIST CAVP vectors (tests/vectors/nist-sha256, see its SOURCE.md) and node:crypto on random messages
-// of every length across the padding edges, one wrong bit caught anywhere in a claimed digest, and
-// every malformed call refused with a TypeError or RangeError before anything is written.
+// The native kernel (native/blux_native.c and ledger_scan.c, loaded by src/native/addon.ts): its
+// SHA-256 of each canonical line without entry_hash against node:crypto on lines of every length
+// across the padding edges, one wrong hex digit caught anywhere in a claimed hash, its name table,
+// and every malformed call refused with a TypeError or RangeError before anything is written. Its
+// columns against the JS scanner are in ledger-audit-kernel.test.ts.
 // `npm test` builds the addon first (npm run build), so it must be there.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-import { nativeAddon, nativeAddonStatus, selfTested, type NativeAddon } from '../src/native/addon.js';
+import { COLUMN_NAMES } from '../src/audit/line-scanner.js';
+import { nativeAddon, nativeAddonStatus, selfTested, type NativeAddon, type NativeNames } from '../src/native/addon.js';
 import { generateLedgerLines } from './ledger-audit-fixtures.js';
 import { mulberry32 } from './helpers/random.js';
 
-const NIST_DIR = path.join(import.meta.dirname, 'vectors', 'nist-sha256');
 const REPO = path.join(import.meta.dirname, '..');
-
-function nistVectors(fileName: string): Array<{ message: Buffer; digest: Buffer }> {
-  const text = readFileSync(path.join(NIST_DIR, fileName), 'utf8');
-  const pattern = /^Len = (\d+)\r?\nMsg = ([0-9a-f]+)\r?\nMD = ([0-9a-f]{64})\r?$/gm;
-  return [...text.matchAll(pattern)].map(([, bits, msg, md]) => ({ message: Buffer.from(msg!, 'hex').subarray(0, Number(bits) / 8), digest: Buffer.from(md!, 'hex') }));
-}
-
-/** Messages packed back to back, as the ledger scanner packs them: data, offsets (count + 1), claimed digests. */
-function pack(messages: readonly Uint8Array[], digests: readonly Uint8Array[]): { data: Uint8Array; offsets: Int32Array; claimed: Uint8Array } {
-  const offsets = new Int32Array(messages.length + 1);
-  messages.forEach((m, i) => (offsets[i + 1] = offsets[i]! + m.length));
-  const data = new Uint8Array(offsets[messages.length]!);
-  messages.forEach((m, i) => data.set(m, offsets[i]!));
-  const claimed = new Uint8Array(32 * digests.length);
-  digests.forEach((d, i) => claimed.set(d, 32 * i));
-  return { data, offsets, claimed };
-}
-
-const sha256 = (message: Uint8Array): Buffer => createHash('sha256').update(message).digest();
+const MATCHED = COLUMN_NAMES.indexOf('matched');
+const KIND = COLUMN_NAMES.indexOf('kind');
 
 function addon(): NativeAddon {
   const loaded = nativeAddon();
@@ -43,130 +27,197 @@ function addon(): NativeAddon {
   return loaded;
 }
 
-describe('native addon: sha256Check', () => {
+interface Scanned {
+  rows: number;
+  fastRows: number;
+  consumed: number;
+  lastTerminated: number;
+  column(name: (typeof COLUMN_NAMES)[number]): Int32Array;
+}
+
+/** One scanLines call over `text` with room for `rows` lines. */
+function scanText(text: string | Uint8Array, rows = 512, names: NativeNames = addon().createNames()): Scanned {
+  const bytes = typeof text === 'string' ? new TextEncoder().encode(text) : text;
+  const columns = new Int32Array(COLUMN_NAMES.length * (rows + 1));
+  const result = new Int32Array(4);
+  addon().scanLines(bytes, bytes.length, true, columns, rows, names, result);
+  const stride = rows + 1;
+  return {
+    rows: result[0]!, fastRows: result[1]!, consumed: result[2]!, lastTerminated: result[3]!,
+    column: (name) => columns.subarray(COLUMN_NAMES.indexOf(name) * stride, (COLUMN_NAMES.indexOf(name) + 1) * stride),
+  };
+}
+
+const sha256Hex = (message: string): string => createHash('sha256').update(message).digest('hex');
+
+describe('native addon: scanLines', () => {
   it('is built and loads', () => {
     expect(nativeAddonStatus().unavailableBecause).toBeNull();
   });
 
-  it('NIST ShortMsg and LongMsg, all in one call: every digest matches, and none does against the next vector\'s', () => {
-    const vectors = [...nistVectors('SHA256ShortMsg.rsp'), ...nistVectors('SHA256LongMsg.rsp')];
-    expect(vectors.length).toBe(129);
-    const messages = vectors.map((v) => v.message);
-    const right = pack(messages, vectors.map((v) => v.digest));
-    const matches = new Uint8Array(vectors.length).fill(7);
-    addon().sha256Check(right.data, right.offsets, vectors.length, right.claimed, matches);
-    expect([...matches]).toEqual(vectors.map(() => 1));
-    const shifted = pack(messages, vectors.map((_, i) => vectors[(i + 1) % vectors.length]!.digest));
-    addon().sha256Check(shifted.data, shifted.offsets, vectors.length, shifted.claimed, matches);
-    expect([...matches]).toEqual(vectors.map(() => 0));
-  });
-
-  it('random messages of every length 0-300 (padding edges 55/56/64 and beyond) against node:crypto, a flipped bit caught in any byte', () => {
+  it('hashes lines of every length (messages 18-400 bytes: the padding edges 55/56/64 and beyond) as node:crypto does, and catches a wrong digit anywhere', () => {
     const random = mulberry32(20261123);
-    const messages = Array.from({ length: 301 }, (_, length) => Uint8Array.from({ length }, () => Math.floor(random() * 256)));
-    const digests = messages.map((m) => Uint8Array.from(sha256(m)));
-    const wanted = messages.map(() => 1);
-    for (let i = 0; i < messages.length; i += 3) {
-      const bit = Math.floor(random() * 256);
-      digests[i]![bit >> 3]! ^= 1 << (bit & 7);
-      wanted[i] = 0;
+    const lines: string[] = [];
+    const wanted: number[] = [];
+    for (let pad = 0; pad <= 382; pad++) {
+      // Printable ASCII but `"` and `\`: the value stays a plain JSON string.
+      const value = Array.from({ length: pad }, () => { let c = 0x20 + Math.floor(random() * 95); if (c === 0x22 || c === 0x5c) c = 0x61; return String.fromCharCode(c); }).join('');
+      const message = `{"a":${JSON.stringify(value)},"prev_hash":null}`;
+      let hash = sha256Hex(message);
+      let verifies = 1;
+      if (pad % 3 === 1) {
+        const at = Math.floor(random() * 64);
+        hash = hash.slice(0, at) + (hash[at] === '0' ? '1' : '0') + hash.slice(at + 1);
+        verifies = 0;
+      }
+      lines.push(`{"a":${JSON.stringify(value)},"entry_hash":"${hash}","prev_hash":null}`);
+      wanted.push(verifies);
     }
-    const { data, offsets, claimed } = pack(messages, digests);
-    const matches = new Uint8Array(messages.length);
-    addon().sha256Check(data, offsets, messages.length, claimed, matches);
-    expect([...matches]).toEqual(wanted);
+    const scanned = scanText(lines.map((l) => `${l}\n`).join(''));
+    expect(scanned.fastRows).toBe(lines.length);
+    expect([...scanned.column('matched').subarray(0, lines.length)]).toEqual(wanted);
   });
 
-  it('reads views where they start: a subarray of a larger buffer, messages not at offset 0, count below the arrays\' lengths', () => {
-    const messages = ['{"a":1}', '', '{"prev_hash":null}'].map((s) => Buffer.from(s));
-    const { data, offsets, claimed } = pack(messages, messages.map(sha256));
-    const big = new Uint8Array(data.length + 20);
-    big.set(data, 10);
-    const shiftedOffsets = new Int32Array(10);
-    offsets.forEach((o, i) => (shiftedOffsets[i] = o + 10));
-    const matches = new Uint8Array(10).fill(9);
-    addon().sha256Check(big, shiftedOffsets, 2, claimed, matches);
-    expect([...matches]).toEqual([1, 1, 9, 9, 9, 9, 9, 9, 9, 9]);
-    addon().sha256Check(big.subarray(10), offsets, 3, claimed, matches);
-    expect([...matches.subarray(0, 3)]).toEqual([1, 1, 1]);
+  it('cuts the entry_hash member with the comma after it, first or between members (prev_hash always follows it)', () => {
+    const messages = ['{"prev_hash":null}', '{"a":1,"prev_hash":null}', '{"a":1,"b":2}'];
+    const lines = [
+      `{"entry_hash":"${sha256Hex(messages[0]!)}","prev_hash":null}`,
+      `{"a":1,"entry_hash":"${sha256Hex(messages[1]!)}","prev_hash":null}`,
+      // prev_hash is required for the fast path: this line goes slow whatever its hash.
+      `{"a":1,"b":2,"entry_hash":"${sha256Hex(messages[2]!)}"}`,
+      `{"a":1,"b":2,"entry_hash":"${sha256Hex('{"a":1,"b":2,"prev_hash":null}')}","prev_hash":null}`,
+    ];
+    const scanned = scanText(lines.map((l) => `${l}\n`).join(''));
+    expect([...scanned.column('kind').subarray(0, 4)]).toEqual([1, 1, 2, 1]);
+    expect([...scanned.column('matched').subarray(0, 3)]).toEqual([1, 1, 1]);
+    const offsets = scanned.column('offsets');
+    expect([offsets[1]! - offsets[0]!, offsets[2]! - offsets[1]!]).toEqual([messages[0]!.length, messages[1]!.length]);
+  });
+
+  it('takes a last line without "\\n" only at the end, stops at the row limit and says where', () => {
+    const line = `{"entry_hash":"${sha256Hex('{"prev_hash":null}')}","prev_hash":null}`;
+    const bytes = new TextEncoder().encode(`${line}\n\n${line}`);
+    const columns = new Int32Array(COLUMN_NAMES.length * 11);
+    const result = new Int32Array(4);
+    const names = addon().createNames();
+    addon().scanLines(bytes, bytes.length, false, columns, 10, names, result);
+    expect([...result]).toEqual([2, 1, line.length + 2, 1]);
+    addon().scanLines(bytes, bytes.length, true, columns, 10, names, result);
+    expect([...result]).toEqual([3, 2, bytes.length, 0]);
+    addon().scanLines(bytes, bytes.length, true, columns, 1, names, result);
+    expect([...result]).toEqual([1, 1, line.length + 1, 1]);
+    // Only the first `filled` bytes are read.
+    addon().scanLines(bytes, line.length - 1, true, columns, 10, names, result);
+    expect([...result]).toEqual([1, 0, line.length - 1, 0]);
+    expect(columns[KIND * 11]).toBe(2);
+  });
+
+  it('interns action, actor and day names in first-seen order, in a table that lasts across calls', () => {
+    const a = addon();
+    const names = a.createNames();
+    const entry = (action: string, actor: string, ts: string): string => {
+      const body = { action, actor, prev_hash: null, ts };
+      const message = JSON.stringify(body);
+      return JSON.stringify({ action, actor, entry_hash: sha256Hex(message), prev_hash: null, ts });
+    };
+    const first = scanText(`${entry('sign', 'alice', '2026-01-20T00:00:00+00:00')}\n${entry('verify', 'alice', '2026-01-21T00:00:00+00:00')}\n`, 8, names);
+    expect([...first.column('actionId').subarray(0, 2)]).toEqual([0, 3]);
+    expect([...first.column('actorId').subarray(0, 2)]).toEqual([1, 1]);
+    expect([...first.column('dayId').subarray(0, 2)]).toEqual([2, 4]);
+    const second = scanText(`${entry('sign', 'bob', 'not a day')}\n`, 8, names);
+    expect([second.column('actionId')[0], second.column('actorId')[0], second.column('dayId')[0]]).toEqual([0, 5, -1]);
+    expect(a.nameCount(names)).toBe(6);
+    expect(Array.from({ length: 6 }, (_, id) => a.nameOf(names, id))).toEqual(['sign', 'alice', '2026-01-20', 'verify', '2026-01-21', 'bob']);
+    expect(() => a.nameOf(names, 6)).toThrow(RangeError);
+    expect(a.nameCount(a.createNames())).toBe(0);
   });
 
   it('is used only after a self-test that a kernel saying yes (or no) to everything fails', () => {
     expect(selfTested(addon())).toBe(addon());
-    expect(() => selfTested({})).toThrow(/no sha256Check function/);
-    expect(() => selfTested({ sha256Check: (_d, _o, count, _c, matches) => matches.fill(1, 0, count) })).toThrow(/self-test on "abc" failed \(1,1 instead of 1,0\)/);
-    expect(() => selfTested({ sha256Check: () => undefined })).toThrow(/self-test on "abc" failed \(0,0 instead of 1,0\)/);
-  });
-
-  it('count 0 reads and writes nothing, whatever the arrays', () => {
-    const matches = new Uint8Array(1).fill(5);
-    addon().sha256Check(new Uint8Array(0), new Int32Array(0), 0, new Uint8Array(0), matches);
-    expect(matches[0]).toBe(5);
+    expect(() => selfTested({})).toThrow(/no createNames, nameCount, nameOf, scanLines function/);
+    const fake = (matched: number): Partial<NativeAddon> => ({
+      ...addon(),
+      scanLines: (_bytes, _filled, _atEnd, columns, rows, _names, result) => {
+        result.set([2, 2, 0, 1]);
+        columns.fill(matched, MATCHED * (rows + 1), MATCHED * (rows + 1) + rows);
+      },
+    });
+    expect(() => selfTested(fake(1))).toThrow(/self-test failed \(rows 2, canonical 2, verified 1,1; expected 2, 2, 1,0\)/);
+    expect(() => selfTested(fake(0))).toThrow(/verified 0,0/);
   });
 
   describe('refuses malformed calls before writing anything', () => {
-    const messages = [Buffer.from('abc'), Buffer.from('defg')];
-    const good = pack(messages, messages.map(sha256));
-    type Args = Parameters<NativeAddon['sha256Check']>;
-    const base = (): Args => [good.data, good.offsets, 2, good.claimed, new Uint8Array(2).fill(4)];
+    const line = `{"entry_hash":"${sha256Hex('{"prev_hash":null}')}","prev_hash":null}\n`;
+    const bytes = new TextEncoder().encode(line.repeat(2));
+    type Args = Parameters<NativeAddon['scanLines']>;
+    const base = (): Args => [bytes, bytes.length, true, new Int32Array(COLUMN_NAMES.length * 3).fill(-7), 2, addon().createNames(), new Int32Array(4).fill(-7)];
     const cases: Array<[string, (a: Args) => unknown[], 'TypeError' | 'RangeError', RegExp]> = [
-      ['too few arguments', (a) => a.slice(0, 4), 'TypeError', /takes 5 arguments/],
-      ['data not a Uint8Array', (a) => [Array.from(a[0]), ...a.slice(1)], 'TypeError', /data must be a Uint8Array/],
-      ['offsets a Uint32Array', (a) => [a[0], Uint32Array.from(a[1]), ...a.slice(2)], 'TypeError', /offsets must be an Int32Array/],
-      ['claimed a string', (a) => [a[0], a[1], a[2], 'x', a[4]], 'TypeError', /claimed must be a Uint8Array/],
-      ['matches a Uint16Array', (a) => [...a.slice(0, 4), new Uint16Array(2)], 'TypeError', /matches must be a Uint8Array/],
-      ['offsets over a SharedArrayBuffer', (a) => [a[0], new Int32Array(new SharedArrayBuffer(12)), ...a.slice(2)], 'TypeError', /offsets must be an Int32Array over an ArrayBuffer/],
-      ['count a string', (a) => [a[0], a[1], '2', a[3], a[4]], 'TypeError', /count must be a number/],
-      ['count negative', (a) => [a[0], a[1], -1, a[3], a[4]], 'RangeError', /count must be an integer/],
-      ['count fractional', (a) => [a[0], a[1], 1.5, a[3], a[4]], 'RangeError', /count must be an integer/],
-      ['count NaN', (a) => [a[0], a[1], Number.NaN, a[3], a[4]], 'RangeError', /count must be an integer/],
-      ['count 2^32', (a) => [a[0], a[1], 2 ** 32, a[3], a[4]], 'RangeError', /count must be an integer/],
-      ['count above the offsets', (a) => [a[0], a[1], 3, new Uint8Array(96), new Uint8Array(3)], 'RangeError', /offsets needs count \+ 1/],
-      ['claimed too short', (a) => [a[0], a[1], 2, new Uint8Array(63), a[4]], 'RangeError', /claimed needs 32 bytes/],
-      ['matches too short', (a) => [...a.slice(0, 4), new Uint8Array(1)], 'RangeError', /matches needs one byte/],
-      ['negative first offset', (a) => [a[0], Int32Array.of(-1, 3, 7), ...a.slice(2)], 'RangeError', /must not be negative/],
-      ['decreasing offsets', (a) => [a[0], Int32Array.of(0, 5, 4), ...a.slice(2)], 'RangeError', /must not decrease/],
-      ['a message past the end', (a) => [a[0], Int32Array.of(0, 3, 8), ...a.slice(2)], 'RangeError', /past the end of data/],
+      ['too few arguments', (a) => a.slice(0, 6), 'TypeError', /takes 7 arguments/],
+      ['bytes not a Uint8Array', (a) => [Array.from(a[0]), ...a.slice(1)], 'TypeError', /bytes must be a Uint8Array/],
+      ['bytes over a SharedArrayBuffer', (a) => [new Uint8Array(new SharedArrayBuffer(8)), 8, ...a.slice(2)], 'TypeError', /bytes must be a Uint8Array over an ArrayBuffer/],
+      ['columns a Uint32Array', (a) => [a[0], a[1], a[2], new Uint32Array(a[3].length), ...a.slice(4)], 'TypeError', /columns must be an Int32Array/],
+      ['result over a SharedArrayBuffer', (a) => [...a.slice(0, 6), new Int32Array(new SharedArrayBuffer(16))], 'TypeError', /result must be an Int32Array over an ArrayBuffer/],
+      ['filled a string', (a) => [a[0], '3', ...a.slice(2)], 'RangeError', /filled must be an integer/],
+      ['filled negative', (a) => [a[0], -1, ...a.slice(2)], 'RangeError', /filled must be an integer/],
+      ['filled fractional', (a) => [a[0], 1.5, ...a.slice(2)], 'RangeError', /filled must be an integer/],
+      ['filled NaN', (a) => [a[0], Number.NaN, ...a.slice(2)], 'RangeError', /filled must be an integer/],
+      ['filled past the bytes', (a) => [a[0], a[0].length + 1, ...a.slice(2)], 'RangeError', /filled is past the end of bytes/],
+      ['atEnd not a boolean', (a) => [a[0], a[1], 1, ...a.slice(3)], 'TypeError', /atEnd must be a boolean/],
+      ['rows 0', (a) => [...a.slice(0, 4), 0, ...a.slice(5)], 'RangeError', /rows must be an integer from 1/],
+      ['rows 2^20 + 1', (a) => [...a.slice(0, 4), 2 ** 20 + 1, ...a.slice(5)], 'RangeError', /rows must be an integer from 1/],
+      ['columns too short for the rows', (a) => [...a.slice(0, 4), 3, ...a.slice(5)], 'RangeError', /columns needs 26 \* \(rows \+ 1\) entries/],
+      ['result too short', (a) => [...a.slice(0, 6), new Int32Array(3)], 'RangeError', /result needs 4 entries/],
+      ['names a plain object', (a) => [...a.slice(0, 5), {}, a[6]], 'TypeError', /names must be a name table made by createNames/],
+      ['names null', (a) => [...a.slice(0, 5), null, a[6]], 'TypeError', /names must be a name table/],
     ];
-    it('matches sharing memory with offsets (writing it would change checked offsets), with data or with claimed', () => {
-      const check = addon().sha256Check;
-      // offsets [0, 3, 7] and matches over the same bytes as offsets[2]: once refused, offsets are as they were.
-      const shared = new ArrayBuffer(16);
-      const offsets = new Int32Array(shared, 0, 3);
-      offsets.set([0, 3, 7]);
-      for (const matches of [new Uint8Array(shared, 9, 2), new Uint8Array(shared, 0, 2)]) {
-        expect(() => check(good.data, offsets, 2, good.claimed, matches)).toThrow(/matches must not share memory/);
-        expect([...offsets]).toEqual([0, 3, 7]);
-      }
-      expect(() => check(good.data, good.offsets, 2, good.claimed, good.data.subarray(5, 7))).toThrow(/matches must not share memory/);
-      expect(() => check(good.data, good.offsets, 2, good.claimed, good.claimed.subarray(60, 62))).toThrow(/matches must not share memory/);
-      // Next to each other is not sharing.
-      const row = new ArrayBuffer(16);
-      const beside = new Int32Array(row, 0, 3);
-      beside.set([0, 3, 7]);
-      const after = new Uint8Array(row, 12, 2);
-      check(good.data, beside, 2, good.claimed, after);
-      expect([...after]).toEqual([1, 1]);
-    });
-
     for (const [name, mutate, type, message] of cases) {
       it(name, () => {
-        const args = base();
-        const called = mutate(args);
-        const matches = called[4];
-        const check = addon().sha256Check as (...a: unknown[]) => void;
+        const called = mutate(base());
+        const scan = addon().scanLines as (...a: unknown[]) => void;
         let error: unknown;
         try {
-          check(...called);
+          scan(...called);
         } catch (e) {
           error = e;
         }
         expect(error, name).toBeInstanceOf(Error);
         expect((error as Error).name).toBe(type);
         expect((error as Error).message).toMatch(message);
-        if (matches instanceof Uint8Array && matches.length === 2) expect([...matches]).toEqual([4, 4]);
+        for (const out of [called[3], called[6]]) if (out instanceof Int32Array) expect(out.every((v) => v === -7 || v === 0)).toBe(true);
       });
     }
+
+    it('outputs sharing memory with the bytes or with each other', () => {
+      const scan = addon().scanLines;
+      const names = addon().createNames();
+      const columnBytes = COLUMN_NAMES.length * 3 * 4;
+      const shared = new ArrayBuffer(columnBytes + 16 + bytes.length);
+      const columns = new Int32Array(shared, 0, COLUMN_NAMES.length * 3);
+      const result = new Int32Array(shared, columnBytes, 4);
+      const inBuffer = new Uint8Array(shared, columnBytes + 16, bytes.length);
+      inBuffer.set(bytes);
+      expect(() => scan(new Uint8Array(shared, columnBytes - 8, 40), 40, true, columns, 2, names, result)).toThrow(/must not share memory/);
+      expect(() => scan(inBuffer, bytes.length, true, columns, 2, names, new Int32Array(shared, columnBytes - 8, 4))).toThrow(/must not share memory/);
+      expect(() => scan(inBuffer, bytes.length, true, columns, 2, names, new Int32Array(shared, columnBytes + 16, 4))).toThrow(/must not share memory/);
+      expect(Buffer.from(inBuffer).equals(Buffer.from(bytes))).toBe(true);
+      // Next to each other is not sharing.
+      scan(inBuffer, bytes.length, true, columns, 2, names, result);
+      expect([...result]).toEqual([2, 2, bytes.length, 1]);
+      expect([columns[MATCHED * 3], columns[MATCHED * 3 + 1]]).toEqual([1, 1]);
+    });
+
+    it('nameOf and nameCount: a bad table or id', () => {
+      const a = addon();
+      expect(() => a.nameCount({} as NativeNames)).toThrow(TypeError);
+      expect(() => (a.nameOf as (...x: unknown[]) => string)(a.createNames(), -1)).toThrow(RangeError);
+      expect(() => (a.nameOf as (...x: unknown[]) => string)(a.createNames(), 4096)).toThrow(RangeError);
+      expect(() => (a.nameOf as (...x: unknown[]) => string)(a.createNames())).toThrow(/takes 2 arguments/);
+    });
+  });
+
+  it('an empty chunk: no rows, nothing read', () => {
+    const scanned = scanText(new Uint8Array(0));
+    expect([scanned.rows, scanned.fastRows, scanned.consumed]).toEqual([0, 0, 0]);
   });
 });
 
@@ -198,13 +249,17 @@ describe('without the addon', () => {
   it('a copy of the library without the compiled file: the load fails softly and names the file', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'blux-no-addon-'));
     try {
-      copyFileSync(path.join(REPO, 'dist', 'native', 'addon.js'), path.join(dir, 'addon.js'));
+      // The loader and the one module it imports, in the library's layout.
+      for (const file of ['native/addon.js', 'audit/line-scanner.js']) {
+        mkdirSync(path.join(dir, path.dirname(file)), { recursive: true });
+        copyFileSync(path.join(REPO, 'dist', file), path.join(dir, file));
+      }
       writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
-      const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import { nativeAddonStatus } from ${JSON.stringify(pathToFileURL(path.join(dir, 'addon.js')).href)}; const s = nativeAddonStatus(); console.log(JSON.stringify({ loaded: s.addon !== null, why: s.unavailableBecause }));`], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import { nativeAddonStatus } from ${JSON.stringify(pathToFileURL(path.join(dir, 'native', 'addon.js')).href)}; const s = nativeAddonStatus(); console.log(JSON.stringify({ loaded: s.addon !== null, why: s.unavailableBecause }));`], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
       const seen = JSON.parse(r.stdout) as { loaded: boolean; why: string };
       expect(seen.loaded).toBe(false);
-      expect(seen.why).toContain(`cannot load ${path.join(dir, 'blux_native.node')}`);
+      expect(seen.why).toContain(`cannot load ${path.join(dir, 'native', 'blux_native.node')}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

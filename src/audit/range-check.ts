@@ -4,17 +4,17 @@
  * and the entries' signatures. Runs on the engine's worker threads (task
  * `auditLedgerRange`, chain-task.ts) or in-thread for small ledgers.
  *
- * Lines go through the fast path (the WebAssembly line scanner over each
- * chunk, wasm-scanner.ts, then one kernel call hashing the canonical lines)
+ * Lines go through the fast path (the kernel's line scanner over each chunk,
+ * line-scanner.ts, which also checks the canonical lines' hashes)
  * and fall back to the reference, `checkLedgerLine`, whenever the
  * scanner is unsure or the fast hash does not match, so every verdict is the
  * slow path's. The range does not know the hash its first entry must link
  * to: it reports that entry's `prev_hash` (`firstLink`) and the main thread
  * checks it against the previous range's last hash.
  *
- * Memory: the scanner's WebAssembly memory (the chunk, read straight into
- * it and grown only for a line longer than it, the line columns and the
- * bytes to hash), and the chunk's signatures awaiting verification.
+ * Memory: the scanner's (the chunk, read straight into its buffer and grown
+ * only for a line longer than it, and the line columns), and the chunk's
+ * signatures awaiting verification.
  */
 import { Buffer } from 'node:buffer';
 import { closeSync, openSync, readSync } from 'node:fs';
@@ -28,10 +28,10 @@ import { checkLedgerLine, isBlankLedgerLine, ledgerSignedBytes, parseLedgerObjec
 import { prevMismatchDetail } from '../formats/ledger-wording.js';
 import { copyWithoutMembers, type MemberCut } from '../formats/ledger-line-scan.js';
 import { ByteStringCache, equalsAscii } from './byte-strings.js';
-import { getLedgerKernel, type EntryHashKernel, type LedgerKernelName } from './kernels.js';
+import { getLedgerKernel, type LedgerKernel, type LedgerKernelName } from './kernels.js';
 import type { LedgerAuditProblem } from './report.js';
 import { IdCounts } from './id-counts.js';
-import { LineKind, MAX_INTERNED_NAMES, SCAN_ROWS, WasmLineScanner, type LineColumns, type ScannedLines } from './wasm-scanner.js';
+import { LineKind, MAX_INTERNED_NAMES, SCAN_ROWS, type LineColumns, type LineScanner, type ScannedLines } from './line-scanner.js';
 import { invalidSignatureDetail, SIG_NOT_A_STRING, SignaturePolicy, type AuditTrust, type SigValue } from './signature-policy.js';
 import { AuditTally, dayOf, type SignatureOutcome, type TallyData } from './tally.js';
 
@@ -100,7 +100,7 @@ interface Chunk {
 }
 
 /**
- * Reads a range straight into the line scanner's WebAssembly memory (no copy
+ * Reads a range straight into the line scanner's chunk buffer (no copy
  * between reading and scanning), keeping an unfinished last line for the
  * next chunk.
  */
@@ -113,7 +113,7 @@ class RangeLineReader {
     private readonly fd: number,
     start: number,
     private readonly end: number,
-    private readonly scanner: WasmLineScanner,
+    private readonly scanner: LineScanner,
     chunkSize: number,
     private readonly file: string,
   ) {
@@ -243,15 +243,14 @@ function decodeEscaped(bytes: Buffer, valueStart: number, valueEnd: number): str
 /**
  * The big buffers of a range check, reused by every range a thread checks:
  * a worker handles dozens of ranges per audit, and fresh buffers for each
- * (1 MiB read buffer, 2 MiB hash batch, the line table: now all in the
- * scanner's WebAssembly memory) piled up as external
- * memory faster than GC returned it (peak RSS 222 MB on 1M entries).
- * Checks running at the same time in one thread (two audits from one host)
- * take separate scratches.
+ * (1 MiB read buffer, the line table, the bytes to hash) piled up as
+ * external memory faster than GC returned it (peak RSS 222 MB on 1M
+ * entries). Checks running at the same time in one thread (two audits from
+ * one host) take separate scratches.
  */
 class RangeScratch {
-  /** Holds the chunk as read, its line columns and the bytes to hash, in its own WebAssembly memory. */
-  readonly scanner = new WasmLineScanner();
+  /** Holds the chunk as read and its line columns. */
+  readonly scanner: LineScanner;
   /**
    * The signed bytes of a batch's fast lines, one after another: the messages
    * handed to verifyEd25519Batch are views into it, not a fresh buffer per
@@ -262,13 +261,15 @@ class RangeScratch {
   signedUsed = 0;
   /** The two members the signed bytes leave out, refilled per line. */
   readonly signedCuts: [MemberCut, MemberCut] = [{ memberStart: 0, memberEnd: 0 }, { memberStart: 0, memberEnd: 0 }];
-  /** By fast index: the kernel's verdict on each line's entry_hash. */
-  readonly matches = new Uint8Array(SCAN_ROWS);
   /** The chunk's verified entries (row, signature outcome code) until the signature verdicts let them be counted. */
   readonly recordRows = new Int32Array(SCAN_ROWS);
   readonly recordOutcomes = new Uint8Array(SCAN_ROWS);
   /** Counts by the scanner's name ids, emptied into the range's tally at the end of each chunk. */
   readonly names = { actions: new IdCounts(MAX_INTERNED_NAMES), actors: new IdCounts(MAX_INTERNED_NAMES), days: new IdCounts(MAX_INTERNED_NAMES) };
+
+  constructor(readonly kernel: LedgerKernel) {
+    this.scanner = kernel.createScanner();
+  }
 
   /** Room for the signed bytes of a chunk of `bytes` bytes. */
   ensureSigned(bytes: number): void {
@@ -282,19 +283,24 @@ const MAX_IDLE_SCRATCHES = 2;
 /** Idle scratches keep scanners of up to this chunk size (the default chunk is 1 MiB). */
 const MAX_KEPT_CHUNK_BYTES = 8 * 1024 * 1024;
 
+/** An idle scratch of `kernel`'s (its scanner is that kernel's), or a new one. */
+function takeScratch(kernel: LedgerKernel): RangeScratch {
+  const at = idleScratches.findIndex((scratch) => scratch.kernel.name === kernel.name);
+  return at === -1 ? new RangeScratch(kernel) : idleScratches.splice(at, 1)[0]!;
+}
+
 /**
  * Readies this thread for range checks before the first one arrives: an idle
- * scratch whose scanner (its own WebAssembly instance) has room for a chunk
- * of `chunkSize` bytes (up to what an idle scratch may keep), and the
- * default entry-hash kernel (the native addon loads here). The pool's warm-up
- * task (prestart.ts) runs it while the main thread is still loading the
- * command line. Idempotent.
+ * scratch of the default kernel (the native addon loads here) whose scanner
+ * has room for a chunk of `chunkSize` bytes (up to what an idle scratch may
+ * keep). The pool's warm-up task (prestart.ts) runs it while the main thread
+ * is still loading the command line. Idempotent.
  */
 export function prepareRangeChecks(chunkSize: number): void {
   // The default kernel: a command that picks another (--kernel wasm) only loaded the addon for nothing.
-  getLedgerKernel();
+  const kernel = getLedgerKernel();
   if (idleScratches.length > 0 || chunkSize > MAX_KEPT_CHUNK_BYTES) return;
-  const scratch = new RangeScratch();
+  const scratch = new RangeScratch(kernel);
   scratch.scanner.reserve(chunkSize);
   idleScratches.push(scratch);
 }
@@ -330,7 +336,6 @@ const OUTCOMES: readonly SignatureOutcome[] = ['unsigned', 'valid', 'invalid', '
 const OUTCOME_CODE: Readonly<Record<SignatureOutcome, number>> = { unsigned: 0, valid: 1, invalid: 2, unverified: 3 };
 
 export class RangeChecker {
-  readonly #kernel: EntryHashKernel;
   readonly #policy: SignaturePolicy;
   readonly #ed25519Backend: BackendName;
   readonly #names = new ByteStringCache();
@@ -353,12 +358,11 @@ export class RangeChecker {
   #bytes: Buffer = Buffer.alloc(0);
   /** Range line number of the batch's row 0, minus one. */
   #lineBase = 0;
-  constructor(kernel: LedgerKernelName, ed25519Backend: BackendName, trust: AuditTrust, findHash?: string, scratch: RangeScratch = new RangeScratch()) {
+  constructor(scratch: RangeScratch, ed25519Backend: BackendName, trust: AuditTrust, findHash?: string) {
     this.#scratch = scratch;
     this.#table = scratch.scanner.columns;
     for (const counts of Object.values(scratch.names)) counts.clear();
     this.#findHash = findHash;
-    this.#kernel = getLedgerKernel(kernel);
     this.#policy = new SignaturePolicy(trust);
     this.#ed25519Backend = ed25519Backend;
   }
@@ -421,8 +425,7 @@ export class RangeChecker {
     const count = scanned.rows;
     const t = this.#table;
     // Columns read for every line, in locals (the hottest loop of the audit).
-    const { kind: kinds, packIndex, linked, hashAt, sigMemberAt } = t;
-    const matches = this.#scratch.matches;
+    const { kind: kinds, packIndex, linked, hashAt, sigMemberAt, matched } = t;
     const requireSigned = this.#policy.requireSigned;
     // The wasm scanner compared each fast line's prev_hash with the entry_hash of the non-blank line before it
     // (`linked`); that answer is the link check when that line is the last entry and verified on the fast path.
@@ -445,7 +448,7 @@ export class RangeChecker {
       const terminated = row < count - 1 || scanned.lastTerminated;
       if (!terminated) this.tornLine = line;
       let facts: EntryFacts | null = null;
-      if (!(kind === LineKind.Fast && matches[packIndex[row]!] === 1)) {
+      if (!(kind === LineKind.Fast && matched[packIndex[row]!] === 1)) {
         this.slowLines++;
         const verdict = judgeSlowly(this.#bytes.subarray(t.start[row]!, t.end[row]!), this.#seenEntry ? this.#expectedPrevString() : undefined);
         if (verdict.kind === 'blank') {
@@ -652,17 +655,15 @@ export class RangeChecker {
     return scratch.signed.subarray(at, at + length);
   }
 
-  /** Phase 1: copies the chunk into the scanner, scans its lines and hashes the canonical ones in one kernel call. */
+  /** Phase 1: scans the chunk's lines (the reader read it into the scanner) and checks the canonical ones' hashes. */
   #scanChunk(chunk: Chunk): ScannedLines {
     const scratch = this.#scratch;
     const scanner = scratch.scanner;
-    // The reader read the chunk into the scanner's memory.
     const scanned = scanner.scan(chunk.filled, chunk.atEnd);
     this.#bytes = scanner.bytes;
     this.#table = scanner.columns;
     scratch.ensureSigned(scanned.consumed);
     this.lines += scanned.rows;
-    this.#kernel.checkScanned(scanner, scanned.fastRows, scratch.matches);
     return scanned;
   }
 
@@ -676,9 +677,9 @@ export class RangeChecker {
 
 /** Checks the range `[task.start, task.end)` of the ledger, reading it through one reused buffer. */
 export async function checkLedgerRange(task: RangeCheckTask): Promise<RangeCheckReply> {
-  const scratch = idleScratches.pop() ?? new RangeScratch();
+  const scratch = takeScratch(getLedgerKernel(task.kernel));
   try {
-    const checker = new RangeChecker(task.kernel, task.ed25519Backend, task.trust, task.findHash, scratch);
+    const checker = new RangeChecker(scratch, task.ed25519Backend, task.trust, task.findHash);
     let fd: number;
     try {
       fd = openSync(task.file, 'r');
@@ -697,7 +698,7 @@ export async function checkLedgerRange(task: RangeCheckTask): Promise<RangeCheck
     }
     return checker.reply();
   } finally {
-    // A scanner grown for a very long line keeps its memory (WebAssembly memory never shrinks): let it go.
+    // A scanner grown for a very long line keeps its memory (a WebAssembly memory never shrinks): let it go.
     if (idleScratches.length < MAX_IDLE_SCRATCHES && scratch.scanner.capacity <= MAX_KEPT_CHUNK_BYTES) idleScratches.push(scratch);
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The native kernel (native/blux_native.c, built by `npm run build` into
- * dist/native/blux_native.node): SHA-256 of a chunk of short messages in
- * one call, with the OpenSSL of the running node binary.
+ * dist/native/blux_native.node): the ledger audit's line scanner and
+ * entry-hash check over a whole chunk of lines in one call, with the
+ * OpenSSL of the running node binary (src/audit/native-scanner.ts uses it).
  *
  * Optional at run time: a copy of the library without the compiled addon
  * (another platform, or no C compiler where it was installed) works the same
@@ -9,16 +10,30 @@
  * BLUX_REG_NATIVE_ADDON=off hides the addon, so that path can be tested and
  * compared.
  */
+import { hash } from 'node:crypto';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
+import { COLUMN_NAMES } from '../audit/line-scanner.js';
+
+/** A name table the addon made (an opaque handle; the addon checks its tag on every call). */
+export type NativeNames = { readonly __nativeNames: unique symbol };
+
+/** The addon's functions (native/blux_native.c). Each throws TypeError or RangeError on arguments that do not fit, before writing anything. */
 export interface NativeAddon {
+  /** A fresh table for the names one scanner interns. */
+  createNames(): NativeNames;
+  nameCount(names: NativeNames): number;
+  /** The name with id `id` (below nameCount). */
+  nameOf(names: NativeNames, id: number): string;
   /**
-   * For i < count, message i is data[offsets[i], offsets[i + 1]); sets
-   * matches[i] to 1 when its SHA-256 equals claimed[32 i, 32 i + 32), else 0.
-   * Throws TypeError or RangeError on arguments that do not fit.
+   * Scans bytes[0, filled) into at most `rows` lines, filling `columns`
+   * (COLUMN_NAMES.length x (rows + 1) entries, in that order) and
+   * checking each canonical line's entry_hash into the `matched` column;
+   * `result` gets [rows, fast rows, bytes consumed, 1 when the last line
+   * ended with "\n"]. A last line without "\n" is taken only when `atEnd`.
    */
-  sha256Check(data: Uint8Array, offsets: Int32Array, count: number, claimed: Uint8Array, matches: Uint8Array): void;
+  scanLines(bytes: Uint8Array, filled: number, atEnd: boolean, columns: Int32Array, rows: number, names: NativeNames, result: Int32Array): void;
 }
 
 /** Why the addon is not in use, when it is not. */
@@ -36,9 +51,6 @@ export function nativeAddonPath(): string {
 
 let status: NativeAddonStatus | undefined;
 
-/** SHA-256("abc"), FIPS 180-2 appendix B.1: the self-test every loaded addon must pass before it is used. */
-const ABC_DIGEST = Uint8Array.from(Buffer.from('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad', 'hex'));
-
 /**
  * Loads the addon with every symbol resolved now (RTLD_NOW; Windows resolves
  * at load anyway): its OpenSSL functions come from the node binary, and a
@@ -52,16 +64,33 @@ function load(file: string): NativeAddon {
   return selfTested(module.exports);
 }
 
-/** `candidate` as a NativeAddon once it has passed the self-test; throws saying what failed. */
+const ADDON_FUNCTIONS = ['createNames', 'nameCount', 'nameOf', 'scanLines'] as const;
+/** The smallest canonical entry the scanner takes; its entry_hash is the SHA-256 of `{"prev_hash":null}`. */
+const SELF_TEST_MESSAGE = '{"prev_hash":null}';
+const MATCHED_COLUMN = COLUMN_NAMES.indexOf('matched');
+
+/**
+ * `candidate` as a NativeAddon once it has passed the self-test: two lines
+ * claiming the right hash and a wrong one (all zeros) must scan as canonical
+ * and verify as 1 and 0, so a kernel that said yes (or no) to everything, or
+ * an OpenSSL that hashed wrong, is never used. Throws saying what failed.
+ */
 export function selfTested(candidate: Partial<NativeAddon>): NativeAddon {
-  if (typeof candidate.sha256Check !== 'function') throw new Error('it has no sha256Check function');
-  // "abc" twice, claimed once right and once all zeros: a kernel that said yes to everything would fail.
-  const claimed = new Uint8Array(64);
-  claimed.set(ABC_DIGEST);
-  const matches = new Uint8Array(2);
-  candidate.sha256Check(new TextEncoder().encode('abcabc'), Int32Array.of(0, 3, 6), 2, claimed, matches);
-  if (matches[0] !== 1 || matches[1] !== 0) throw new Error(`its self-test on "abc" failed (${matches.join(',')} instead of 1,0)`);
-  return candidate as NativeAddon;
+  const missing = ADDON_FUNCTIONS.filter((name) => typeof candidate[name] !== 'function');
+  if (missing.length > 0) throw new Error(`it has no ${missing.join(', ')} function`);
+  const addon = candidate as NativeAddon;
+  const right = hash('sha256', SELF_TEST_MESSAGE, 'hex');
+  const lines = [right, '0'.repeat(64)].map((claimed) => `{"entry_hash":"${claimed}","prev_hash":null}\n`).join('');
+  const bytes = new TextEncoder().encode(lines);
+  const rows = 2;
+  const columns = new Int32Array(COLUMN_NAMES.length * (rows + 1));
+  const result = new Int32Array(4);
+  addon.scanLines(bytes, bytes.length, true, columns, rows, addon.createNames(), result);
+  const matched = columns.subarray(MATCHED_COLUMN * (rows + 1), MATCHED_COLUMN * (rows + 1) + rows);
+  if (result[0] !== 2 || result[1] !== 2 || matched[0] !== 1 || matched[1] !== 0) {
+    throw new Error(`its self-test failed (rows ${result[0]}, canonical ${result[1]}, verified ${matched.join(',')}; expected 2, 2, 1,0)`);
+  }
+  return addon;
 }
 
 /** Loads and self-tests the addon once per thread; never throws. */
