@@ -5,8 +5,9 @@
  * Why it exists: a ledger audit spends its time per ~400-byte line. In
  * WebAssembly the scanner took ~0.35 us a line and each line's SHA-256
  * another crossing into C; here a whole chunk is split, scanned, hashed
- * (OpenSSL's SHA-256, with the CPU's SHA extensions) and compared in one
- * call, and the JavaScript side reads the answers as columns.
+ * (two lines at a time with the x86 SHA extensions, sha256_ni.c, else
+ * OpenSSL's SHA-256) and compared in one call, and the JavaScript side
+ * reads the answers as columns.
  *
  * This file only turns JavaScript arguments into C ones. A bad call throws a
  * TypeError or RangeError before anything is written.
@@ -186,9 +187,18 @@ static napi_value scan_lines(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* hashImplementation(): how scanLines hashes here ("sha-ni": the x86 SHA extensions, two lines at a time; "openssl"). */
+static napi_value hash_implementation(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value name;
+  CHECK_NAPI(env, napi_create_string_utf8(env, ledger_scan_uses_sha_ni() ? "sha-ni" : "openssl", NAPI_AUTO_LENGTH, &name));
+  return name;
+}
+
 NAPI_MODULE_INIT() {
   static const struct { const char *name; napi_callback callback; } functions[] = {
     { "createNames", create_names },
+    { "hashImplementation", hash_implementation },
     { "nameCount", name_count },
     { "nameOf", name_of },
     { "scanLines", scan_lines },

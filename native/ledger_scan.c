@@ -11,8 +11,10 @@
  * before it reads; the 16-byte SIMD loads run only while 16 bytes remain.
  */
 #include "ledger_scan.h"
+#include "sha256_ni.h"
 #include "sha256_openssl.h"
 
+#include <stdlib.h>
 #include <string.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -545,21 +547,90 @@ static int digest_equals_hex(const uint8_t digest[SHA256_DIGEST_BYTES], const ui
 }
 
 /*
- * SHA-256 of the line without its entry_hash member and one comma (scan.ts's
- * cutEntryHash: `{..."x":1,"entry_hash":"..",...}` loses `"entry_hash":"..",`,
- * or the comma before it when it is last), hashed as the two pieces around
- * the cut; compared with the hash the line claims. -1 when OpenSSL failed.
+ * The bytes a line's entry_hash covers: the line without its entry_hash
+ * member and one comma (scan.ts's cutEntryHash: `{..."x":1,"entry_hash":"..",...}`
+ * loses `"entry_hash":"..",`, or the comma before it when it is last), as the
+ * two pieces around the cut, hashed in place.
  */
-static int entry_hash_matches(Sha256State *sha, const uint8_t *start, const uint8_t *end, const uint8_t *cut_start,
-                              const uint8_t *cut_end, const uint8_t *claimed_hex, int32_t *message_length) {
+static Sha256Message message_of(const uint8_t *start, const uint8_t *end, const uint8_t *cut_start, const uint8_t *cut_end) {
   const uint8_t *from = cut_end;
   size_t before = (size_t)(cut_start - start);
   if (*cut_end == COMMA) from++; /* a member follows: its comma goes */
   else if (cut_start[-1] == COMMA) before--; /* the last member: the comma before it goes */
-  *message_length = (int32_t)(before + (size_t)(end - from));
-  uint8_t digest[SHA256_DIGEST_BYTES];
-  if (!sha256_of_two(sha, start, before, from, (size_t)(end - from), digest)) return -1;
-  return digest_equals_hex(digest, claimed_hex);
+  Sha256Message message = { start, before, from, (size_t)(end - from) };
+  return message;
+}
+
+static size_t message_length(const Sha256Message *m) {
+  return m->first_length + m->second_length;
+}
+
+/* Fast line `row`'s message, from the columns the scan filled. */
+static Sha256Message message_of_row(const Columns *c, const uint8_t *bytes, int32_t row) {
+  return message_of(bytes + get(c, COL_START, row), bytes + get(c, COL_END, row), bytes + get(c, COL_HASH_MEMBER_AT, row),
+                    bytes + get(c, COL_HASH_MEMBER_END, row));
+}
+
+/* Sets COL_MATCHED of fast line `row`: its digest against the hex it claims. */
+static void record_match(const Columns *c, const uint8_t *bytes, int32_t row, const uint8_t digest[SHA256_DIGEST_BYTES]) {
+  put(c, COL_MATCHED, get(c, COL_PACK_INDEX, row), digest_equals_hex(digest, bytes + get(c, COL_HASH_AT, row)));
+}
+
+/*
+ * The hash check of every fast line of the scan: two at a time with the SHA
+ * extensions where the CPU has them (sha256_ni.h), else (and for a message
+ * too long for them) one at a time with OpenSSL. Returns -1 when OpenSSL failed.
+ */
+static int check_entry_hashes(const Columns *c, const uint8_t *bytes, int32_t rows, int use_sha_ni) {
+  Sha256State sha;
+  if (!sha256_begin(&sha)) return -1;
+  int status = 0;
+  int32_t waiting = -1; /* a fast row whose message waits for a partner */
+  uint8_t digest[SHA256_DIGEST_BYTES], partner_digest[SHA256_DIGEST_BYTES];
+  for (int32_t row = 0; row < rows && status == 0; row++) {
+    if (get(c, COL_KIND, row) != KIND_FAST) continue;
+    const Sha256Message message = message_of_row(c, bytes, row);
+    if (use_sha_ni && message_length(&message) <= SHA256_NI_MAX_MESSAGE_BYTES) {
+      if (waiting < 0) {
+        waiting = row;
+        continue;
+      }
+      const Sha256Message partner = message_of_row(c, bytes, waiting);
+      sha256_ni_pair(&partner, &message, partner_digest, digest);
+      record_match(c, bytes, waiting, partner_digest);
+      record_match(c, bytes, row, digest);
+      waiting = -1;
+    } else if (sha256_of_two(&sha, message.first, message.first_length, message.second, message.second_length, digest)) {
+      record_match(c, bytes, row, digest);
+    } else {
+      status = -1;
+    }
+  }
+  if (status == 0 && waiting >= 0) {
+    const Sha256Message last = message_of_row(c, bytes, waiting);
+    if (sha256_of_two(&sha, last.first, last.first_length, last.second, last.second_length, digest)) record_match(c, bytes, waiting, digest);
+    else status = -1;
+  }
+  sha256_end(&sha);
+  return status;
+}
+
+/*
+ * Whether to hash with the SHA extensions: when the CPU has them, unless
+ * BLUX_REG_SHA_NI=off (so the OpenSSL path can be tested and compared on
+ * any machine). Decided once (a race between threads only decides twice).
+ */
+static int sha_ni_usable(void) {
+  static volatile int known = -1;
+  if (known < 0) {
+    const char *setting = getenv("BLUX_REG_SHA_NI");
+    known = setting != NULL && strcmp(setting, "off") == 0 ? 0 : sha256_ni_available();
+  }
+  return known;
+}
+
+int ledger_scan_uses_sha_ni(void) {
+  return sha_ni_usable();
 }
 
 int ledger_scan_lines(const uint8_t *bytes, size_t filled, int at_end, int32_t *columns, int32_t max_rows,
@@ -572,9 +643,6 @@ int ledger_scan_lines(const uint8_t *bytes, size_t filled, int at_end, int32_t *
   const uint8_t *p = bytes;
   int32_t rows = 0, fast = 0, packed = 0, previous_non_blank = -1;
   result->last_terminated = 1;
-  Sha256State sha;
-  if (!sha256_begin(&sha)) return -1;
-  int status = 0;
   while (rows < max_rows && p < end) {
     const uint8_t *newline = memchr(p, NEWLINE, (size_t)(end - p));
     const uint8_t *line_stop = newline != NULL ? newline : end;
@@ -601,15 +669,8 @@ int ledger_scan_lines(const uint8_t *bytes, size_t filled, int at_end, int32_t *
       const int32_t hash_at = s->value_start[SPAN_ENTRY_HASH] + 1;
       put(&c, COL_OFFSETS, fast, packed);
       put(&c, COL_CLAIMED_AT, fast, hash_at);
-      int32_t message_length = 0;
-      const int matched = entry_hash_matches(&sha, p, line_stop, bytes + s->member_start[SPAN_ENTRY_HASH],
-                                             bytes + s->member_end[SPAN_ENTRY_HASH], bytes + hash_at, &message_length);
-      if (matched < 0) {
-        status = -1;
-        break;
-      }
-      put(&c, COL_MATCHED, fast, matched);
-      packed += message_length;
+      const Sha256Message message = message_of(p, line_stop, bytes + s->member_start[SPAN_ENTRY_HASH], bytes + s->member_end[SPAN_ENTRY_HASH]);
+      packed += (int32_t)message_length(&message);
       if (previous_non_blank >= 0 && get(&c, COL_KIND, previous_non_blank) == KIND_FAST) {
         put(&c, COL_LINKED, row, links_to(&c, bytes, row, previous_non_blank));
       }
@@ -618,10 +679,9 @@ int ledger_scan_lines(const uint8_t *bytes, size_t filled, int at_end, int32_t *
     }
     p = next;
   }
-  sha256_end(&sha);
   put(&c, COL_OFFSETS, fast, packed);
   result->rows = rows;
   result->fast_rows = fast;
   result->consumed = (int32_t)(p - bytes);
-  return status;
+  return check_entry_hashes(&c, bytes, rows, sha_ni_usable());
 }

@@ -60,6 +60,9 @@ typedef struct {
  * Reads only bytes[0, filled). Returns 0, or -1 when OpenSSL failed.
  * `filled` must be below 2^31.
  */
+/* 1 when ledger_scan_lines hashes with the x86 SHA extensions (two lines at a time), 0 when with OpenSSL. */
+int ledger_scan_uses_sha_ni(void);
+
 int ledger_scan_lines(const uint8_t *bytes, size_t filled, int at_end, int32_t *columns, int32_t max_rows,
                       LedgerNames *names, LedgerScanResult *result);
 

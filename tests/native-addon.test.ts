@@ -134,7 +134,7 @@ describe('native addon: scanLines', () => {
 
   it('is used only after a self-test that a kernel saying yes (or no) to everything fails', () => {
     expect(selfTested(addon())).toBe(addon());
-    expect(() => selfTested({})).toThrow(/no createNames, nameCount, nameOf, scanLines function/);
+    expect(() => selfTested({})).toThrow(/no createNames, hashImplementation, nameCount, nameOf, scanLines function/);
     const fake = (matched: number): Partial<NativeAddon> => ({
       ...addon(),
       scanLines: (_bytes, _filled, _atEnd, columns, rows, _names, result) => {
@@ -213,6 +213,42 @@ describe('native addon: scanLines', () => {
       expect(() => (a.nameOf as (...x: unknown[]) => string)(a.createNames(), 4096)).toThrow(RangeError);
       expect(() => (a.nameOf as (...x: unknown[]) => string)(a.createNames())).toThrow(/takes 2 arguments/);
     });
+  });
+
+  it('hashes the same with the x86 SHA extensions (two lines at a time) and with OpenSSL (BLUX_REG_SHA_NI=off): pairs of unequal block counts, odd counts, messages past the paired limit', () => {
+    // Each process scans the same lines (a seeded generator: lengths across block edges, a few over
+    // 4 KiB, every third claim wrong) and prints its hash implementation and the matched column.
+    const script = `
+      import { createHash } from 'node:crypto';
+      import { nativeAddon } from './dist/native/addon.js';
+      const addon = nativeAddon();
+      let seed = 7;
+      const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+      const lines = [];
+      for (let i = 0; i < 301; i++) {
+        const pad = i % 50 === 0 ? 4000 + i : Math.floor(random() * 300);
+        const message = '{"a":"' + 'x'.repeat(pad) + '","prev_hash":null}';
+        let hash = createHash('sha256').update(message).digest('hex');
+        if (i % 3 === 0) hash = (hash[0] === 'a' ? 'b' : 'a') + hash.slice(1);
+        lines.push('{"a":"' + 'x'.repeat(pad) + '","entry_hash":"' + hash + '","prev_hash":null}\\n');
+      }
+      const bytes = new TextEncoder().encode(lines.join(''));
+      const rows = 400, columns = new Int32Array(26 * (rows + 1)), result = new Int32Array(4);
+      addon.scanLines(bytes, bytes.length, true, columns, rows, addon.createNames(), result);
+      console.log(JSON.stringify({ implementation: addon.hashImplementation(), fast: result[1], matched: [...columns.subarray(25 * (rows + 1), 25 * (rows + 1) + result[1])] }));
+    `;
+    const run = (env: NodeJS.ProcessEnv): { implementation: string; fast: number; matched: number[] } => {
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO, env: { ...process.env, ...env }, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as { implementation: string; fast: number; matched: number[] };
+    };
+    const openssl = run({ BLUX_REG_SHA_NI: 'off' });
+    const fastest = run({ BLUX_REG_SHA_NI: '' });
+    expect(openssl.implementation).toBe('openssl');
+    expect(fastest.implementation).toBe(addon().hashImplementation());
+    expect(openssl.fast).toBe(301);
+    expect(openssl.matched).toEqual(Array.from({ length: 301 }, (_, i) => (i % 3 === 0 ? 0 : 1)));
+    expect(fastest.matched).toEqual(openssl.matched);
   });
 
   it('an empty chunk: no rows, nothing read', () => {

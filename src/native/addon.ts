@@ -23,6 +23,8 @@ export type NativeNames = { readonly __nativeNames: unique symbol };
 export interface NativeAddon {
   /** A fresh table for the names one scanner interns. */
   createNames(): NativeNames;
+  /** How scanLines hashes: the x86 SHA extensions two lines at a time, or OpenSSL (no extensions, or BLUX_REG_SHA_NI=off). */
+  hashImplementation(): 'sha-ni' | 'openssl';
   nameCount(names: NativeNames): number;
   /** The name with id `id` (below nameCount). */
   nameOf(names: NativeNames, id: number): string;
@@ -64,7 +66,7 @@ function load(file: string): NativeAddon {
   return selfTested(module.exports);
 }
 
-const ADDON_FUNCTIONS = ['createNames', 'nameCount', 'nameOf', 'scanLines'] as const;
+const ADDON_FUNCTIONS = ['createNames', 'hashImplementation', 'nameCount', 'nameOf', 'scanLines'] as const;
 /** The smallest canonical entry the scanner takes; its entry_hash is the SHA-256 of `{"prev_hash":null}`. */
 const SELF_TEST_MESSAGE = '{"prev_hash":null}';
 const MATCHED_COLUMN = COLUMN_NAMES.indexOf('matched');

@@ -107,12 +107,12 @@ export function registerSystemCommands(program: Command, run: Run): void {
         }
       }
       // The addon is optional (without it the ledger audit hashes with node:crypto, slower): reported, not a failure.
-      // Loading it already ran its SHA-256 self-test (native/addon.ts selfTested): an addon that failed it is not in use.
+      // Loading it already ran its self-test (native/addon.ts selfTested: a ledger line's scan and SHA-256): an addon that failed it is not in use.
       const { nativeAddonStatus } = await import('../../native/addon.js');
       const addon = nativeAddonStatus();
       add('native addon', true, addon.addon === null
         ? `not in use (${addon.unavailableBecause}); the ledger audit uses the node:crypto kernel, slower`
-        : `${addon.path}: sha256 ok (self-test at load; the ledger audit's default kernel)`);
+        : `${addon.path}: ledger scan and sha256 ok (self-test at load; the ledger audit's default kernel), hashing with ${addon.addon.hashImplementation() === 'sha-ni' ? 'the CPU\'s SHA extensions, two lines at a time' : 'OpenSSL'}`);
       const perPrimitive = ctx.backend === 'auto'
         ? 'auto: sha256 native; ed25519 native for small batches, wasm from 256 signatures per batch (from 64 when keys repeat)'
         : `${ctx.backend} for sha256 and ed25519`;
