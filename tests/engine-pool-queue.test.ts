@@ -52,9 +52,19 @@ describe('engineLoadBalancer', () => {
     expect(balance(verify, [fakeWorker(1, 1), fakeWorker(2, 1)])?.id).toBe(1);
   });
 
+  it('queues a ledger range on a busy worker, at most two behind the running one (the calling thread checks ranges too)', () => {
+    const range = fakeTask('auditLedgerRange');
+    const balance = engineLoadBalancer(1);
+    expect(balance(range, [fakeWorker(1, 1)])?.id).toBe(1);
+    expect(balance(range, [fakeWorker(1, 2)])?.id).toBe(1);
+    expect(balance(range, [fakeWorker(1, 3)])).toBeNull();
+    // Not while a task of another kind runs, as for signature batches.
+    expect(engineLoadBalancer(1, () => 1)(range, [fakeWorker(1, 1)])).toBeNull();
+  });
+
   it('never queues other tasks behind a running one', () => {
     const balance = engineLoadBalancer(2);
-    for (const name of ['hashFiles', 'auditLedgerRange', 'merkleLeafHashes', 'merkleRangeOfLeafHashes', 'ping', 'warmLedgerAudit']) {
+    for (const name of ['hashFiles', 'merkleLeafHashes', 'merkleRangeOfLeafHashes', 'ping', 'warmLedgerAudit']) {
       expect(balance(fakeTask(name), [fakeWorker(1, 1), fakeWorker(2, 1)])).toBeNull();
     }
     expect(balance(hash, [fakeWorker(1, 1), fakeWorker(2, 0)])?.id).toBe(2);

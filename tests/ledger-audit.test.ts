@@ -145,13 +145,44 @@ describe('fast path == slow path on generated ledgers', () => {
     expect(report).toMatchObject({ status: 'invalid', reason: 'entry-hash-mismatch', first_bad_line: index + 1 });
   });
 
-  it('gives the same verdicts through the worker pool', async () => {
+  it('gives the same verdicts through the worker pool, with this thread checking ranges too', async () => {
     const many = generateLedgerLines(300, { seed: 5 });
-    for (const text of [joinLines(many), joinLines(many.map((l, i) => (i === 250 ? tamper(l) : l))), joinLines([...many.slice(0, 120), ...many.slice(121)])]) {
-      const file = writeLedger(text);
-      const fast = await auditLedger(file, { jobs: 2, poolFromBytes: 0, rangeBytes: 5000, chunkSize: 1000 });
-      expect(fast.jobs).toBe(2);
-      expect(verdictOf(fast)).toEqual(verdictOf(await auditLedgerSequential(file)));
+    for (const jobs of [2, 3]) {
+      for (const text of [joinLines(many), joinLines(many.map((l, i) => (i === 250 ? tamper(l) : l))), joinLines([...many.slice(0, 120), ...many.slice(121)])]) {
+        const file = writeLedger(text);
+        await closeEnginePool();
+        const run = vi.spyOn(getEnginePool(jobs - 1), 'run');
+        const fast = await auditLedger(file, { jobs, poolFromBytes: 0, rangeBytes: 5000, chunkSize: 1000 });
+        expect(fast.jobs).toBe(jobs);
+        expect(verdictOf(fast)).toEqual(verdictOf(await auditLedgerSequential(file)));
+        // ~25 ranges: the pool checked some, this thread the others.
+        const onPool = run.mock.calls.filter(([, options]) => options.name === 'auditLedgerRange').length;
+        if (fast.status === 'valid') expect(onPool).toBeGreaterThan(0);
+        if (fast.status === 'valid') expect(onPool).toBeLessThan(fs.statSync(file).size / 5000 - 2);
+        run.mockRestore();
+      }
+    }
+  });
+
+  it('counts a range\'s error only in its turn: a bad line earlier in the file wins, an error earlier is thrown', async () => {
+    // ~240 ranges: with its thread started first, the pool surely gets some past byte 20,000.
+    const many = generateLedgerLines(3000, { seed: 5 });
+    const tampered = writeLedger(joinLines(many.map((l, i) => (i === 10 ? tamper(l) : l))));
+    const clean = writeLedger(joinLines(many));
+    await closeEnginePool();
+    const pool = getEnginePool(1);
+    await pool.run(64 * 1024, { name: 'warmLedgerAudit' });
+    const original = pool.run.bind(pool);
+    // Every range the pool is given past byte 20,000 fails (line 11 is in the first 5,000 bytes).
+    const run = vi.spyOn(pool, 'run').mockImplementation((task, options) =>
+      options.name === 'auditLedgerRange' && (task as { start: number }).start > 20_000 ? Promise.reject(new Error('injected range failure')) : original(task, options));
+    try {
+      const report = await auditLedger(tampered, { jobs: 2, poolFromBytes: 0, rangeBytes: 5000 });
+      expect(report).toMatchObject({ status: 'invalid', first_bad_line: 11 });
+      await expect(auditLedger(clean, { jobs: 2, poolFromBytes: 0, rangeBytes: 5000 })).rejects.toThrow('injected range failure');
+      expect(run.mock.calls.some(([task, options]) => options.name === 'auditLedgerRange' && (task as { start: number }).start > 20_000)).toBe(true);
+    } finally {
+      run.mockRestore();
     }
   });
 
@@ -209,9 +240,10 @@ describe('job count', () => {
     expect(prestartLedgerAudit(file, 1, 0)).toBe(false);
     expect(prestartLedgerAudit(file, 2)).toBe(false); // under 4 MiB: checked in-thread
     expect(prestartLedgerAudit(path.join(scratch, 'missing.jsonl'), 2, 0)).toBe(false);
-    expect(isEnginePoolWarm(2)).toBe(false);
+    expect(isEnginePoolWarm(1)).toBe(false);
     expect(prestartLedgerAudit(file, 2, 0)).toBe(true);
-    expect(isEnginePoolWarm(2)).toBe(true);
+    // Two jobs: this thread and one pool thread.
+    expect(isEnginePoolWarm(1)).toBe(true);
     const report = await auditLedger(file, { jobs: 2, poolFromBytes: 0, rangeBytes: 600 });
     expect(report).toMatchObject({ status: 'valid', entries: 40, jobs: 2 });
   });
@@ -240,8 +272,9 @@ describe('job count', () => {
     await closeEnginePool();
     const pool = getEnginePool(2);
     const run = vi.spyOn(pool, 'run');
-    expect(prestartLedgerAudit(file, 2, 0)).toBe(true);
-    expect(prestartLedgerAudit(file, 2, 0)).toBe(true);
+    expect(prestartLedgerAudit(file, 3, 0)).toBe(true);
+    expect(prestartLedgerAudit(file, 3, 0)).toBe(true);
+    // Three jobs: this thread and two pool threads, each warmed once.
     expect(run.mock.calls.map(([, options]) => options.name)).toEqual(['warmLedgerAudit', 'warmLedgerAudit']);
     await Promise.all(run.mock.results.map((r) => r.value as Promise<unknown>));
     run.mockRestore();

@@ -1,16 +1,17 @@
 /**
  * The fast ledger audit (`auditLedger`, `audit verify-chain`): the file is
- * cut into line-aligned byte ranges (ranges.ts), each range is checked on
- * the engine pool (range-check.ts, worker task `auditLedgerRange`), and the
- * ranges are stitched back together here, in file order: line numbers are
+ * cut into line-aligned byte ranges (ranges.ts), each range is checked
+ * (range-check.ts) by this thread or a thread of the engine pool (worker
+ * task `auditLedgerRange`; see checkOnLanes), and the ranges are stitched
+ * back together here, in file order: line numbers are
  * offset by the lines of the ranges before, each range's first `prev_hash`
  * is checked against the previous range's last hash, and the first bad line
  * of the earliest broken range wins, so the verdict is exactly the
  * sequential reader's (verify-chain.ts).
  *
- * Memory: each worker holds one read buffer of `chunkSize` bytes; the main
- * thread holds the replies of the ranges in flight (tallies only: counts
- * per name). Small ledgers, and any ledger with one job, are checked in
+ * Memory: each thread checking ranges holds one read buffer of `chunkSize`
+ * bytes; this thread also holds the replies of the ranges in flight
+ * (tallies only: counts per name). Small ledgers, and any ledger with one job, are checked in
  * this thread: starting workers costs more than they would save.
  */
 import { statSync } from 'node:fs';
@@ -22,10 +23,9 @@ import type { BackendName } from '../engine/types.js';
 import { toInputError } from '../io/read-document.js';
 import { ledgerLockPath, withSharedLock } from '../store/file-lock.js';
 import { defaultLedgerKernel, getLedgerKernel, type LedgerKernelName } from './kernels.js';
-import { DEFAULT_CHUNK_BYTES, DEFAULT_POOL_FROM_BYTES } from './prestart.js';
+import { auditPoolThreads, DEFAULT_CHUNK_BYTES, DEFAULT_POOL_FROM_BYTES } from './prestart.js';
 import { rangeCountFor, splitFileIntoLineRanges, type ByteRange } from './ranges.js';
-// Types only: the range check itself runs on the pool's threads, and is loaded here only for an
-// in-thread audit (~20 ms of modules the main thread need not load before starting the pool's ranges).
+// Types only: the range check is loaded when the audit starts (~40 ms of modules), not with this module.
 import type { RangeCheckReply, RangeCheckTask } from './range-check.js';
 import { prevMismatchDetail } from '../formats/ledger-wording.js';
 import { buildLedgerAuditReport, type AuditVerdict } from './report-build.js';
@@ -60,8 +60,8 @@ export interface AuditLedgerOptions {
 
 const MIB = 1024 * 1024;
 const DEFAULT_RANGE_BYTES = 8 * MIB;
-/** Ranges handed to the pool ahead of the merge: each worker has its next one queued. */
-const RANGES_IN_FLIGHT_PER_JOB = 2;
+/** Ranges handed to each pool thread ahead of the merge: the one it runs and two queued (pool.ts lets them wait on the thread). */
+const RANGES_IN_FLIGHT_PER_JOB = 3;
 
 function checkPositive(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 1) {
@@ -177,7 +177,7 @@ export async function auditLedger(file: string, opts: AuditLedgerOptions = {}): 
       if (merger.done) break;
     }
   } else {
-    await checkOnPool(ranges, jobs, taskOf, settle, () => merger.done);
+    await checkOnLanes(ranges, jobs, taskOf, settle, () => merger.done);
   }
 
   const seconds = (performance.now() - started) / 1000;
@@ -188,33 +188,81 @@ export async function auditLedger(file: string, opts: AuditLedgerOptions = {}): 
   return { ...report, slow_path_lines: merger.slowLines };
 }
 
+/** A range's outcome, kept until the ranges before it have been settled. */
+type RangeOutcome = { reply: RangeCheckReply } | { error: unknown };
+
 /**
- * Runs the ranges on the pool, a bounded window ahead, and settles the
- * replies strictly in file order. Once the verdict is settled no new range
- * starts (the ones running finish and are dropped).
+ * Runs the ranges on `jobs` lanes: this thread and `jobs - 1` pool threads
+ * (auditPoolThreads), and settles the replies strictly in file order. This
+ * thread takes a lane because it would otherwise sit idle while the pool
+ * works: on 2 cores, one worker and this thread use both cores, and one
+ * thread fewer to start means the audit starts sooner (a thread costs
+ * ~70-100 ms of CPU to start). The pool keeps a bounded window of ranges
+ * queued so its threads never wait for this one; this thread yields to the
+ * event loop between its ranges, so the pool's replies are taken in time.
+ * Once the verdict is settled no new range starts (the ones running finish
+ * and are dropped). An error is thrown only when its range's turn comes: a
+ * bad line found earlier in the file wins, as in the sequential reader.
  */
-async function checkOnPool(
+async function checkOnLanes(
   ranges: readonly ByteRange[],
   jobs: number,
   taskOf: (range: ByteRange) => RangeCheckTask,
   settle: (range: ByteRange, reply: RangeCheckReply) => void,
   isDone: () => boolean,
 ): Promise<void> {
-  const pool = getEnginePool(jobs);
-  const window = jobs * RANGES_IN_FLIGHT_PER_JOB;
-  const inFlight: Array<Promise<RangeCheckReply>> = [];
+  const pool = getEnginePool(auditPoolThreads(jobs));
+  const { checkLedgerRange } = await import('./range-check.js');
+  const window = pool.jobs * RANGES_IN_FLIGHT_PER_JOB;
+  const outcomes = new Map<number, RangeOutcome>();
   let next = 0;
-  const launch = (): void => {
-    while (next < ranges.length && inFlight.length < window) {
-      inFlight.push(pool.run(taskOf(ranges[next]!), { name: 'auditLedgerRange' }) as Promise<RangeCheckReply>);
-      next++;
+  let settled = 0;
+  let onPool = 0;
+  let wakeUp: (() => void) | null = null;
+
+  /** Settles every finished range whose turn has come; throws a failed range's error in its turn. */
+  const settleInOrder = (): void => {
+    for (let outcome = outcomes.get(settled); outcome !== undefined && !isDone(); outcome = outcomes.get(settled)) {
+      outcomes.delete(settled);
+      if ('error' in outcome) throw outcome.error;
+      settle(ranges[settled]!, outcome.reply);
+      settled++;
     }
   };
-  launch();
-  for (let settled = 0; settled < ranges.length && !isDone(); settled++) {
-    const reply = await inFlight.shift()!;
-    settle(ranges[settled]!, reply);
-    if (!isDone()) launch();
+  const finished = (index: number, outcome: RangeOutcome): void => {
+    outcomes.set(index, outcome);
+    wakeUp?.();
+  };
+  const launchOnPool = (): void => {
+    while (!isDone() && next < ranges.length && onPool < window) {
+      const index = next++;
+      onPool++;
+      (pool.run(taskOf(ranges[index]!), { name: 'auditLedgerRange' }) as Promise<RangeCheckReply>).then(
+        (reply) => { onPool--; finished(index, { reply }); },
+        (error: unknown) => { onPool--; finished(index, { error }); },
+      );
+    }
+  };
+
+  launchOnPool();
+  while (!isDone() && settled < ranges.length) {
+    if (next < ranges.length) {
+      // This thread's lane: the next range no pool thread has taken.
+      const index = next++;
+      try {
+        outcomes.set(index, { reply: await checkLedgerRange(taskOf(ranges[index]!)) });
+      } catch (error) {
+        outcomes.set(index, { error });
+      }
+      // Let the pool's replies in (they arrive as events, which a run of awaits alone would not let through).
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    } else {
+      // Nothing left to take: wait for the pool's next reply.
+      await new Promise<void>((resolve) => (wakeUp = resolve));
+      wakeUp = null;
+    }
+    settleInOrder();
+    launchOnPool();
   }
   // Replies still coming are not needed (EnginePool.run keeps their rejections from going unhandled).
 }

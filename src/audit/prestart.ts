@@ -15,6 +15,14 @@ export const DEFAULT_CHUNK_BYTES = MIB;
 export const DEFAULT_POOL_FROM_BYTES = 4 * MIB;
 
 /**
+ * Pool threads of an audit with `jobs` jobs: the calling thread checks
+ * ranges too (audit-ledger.ts), so one fewer.
+ */
+export function auditPoolThreads(jobs: number): number {
+  return jobs - 1;
+}
+
+/**
  * Starts the engine pool's threads now when an audit of `file` with `jobs`
  * will use them (more than one job, a ledger of at least `poolFromBytes`), and
  * has each ready itself for range checks (its scanner's WebAssembly instance
@@ -34,13 +42,14 @@ export function prestartLedgerAudit(file: string, jobs: number = defaultJobs(), 
     return false;
   }
   if (size < poolFromBytes) return false;
-  const pool = getEnginePool(jobs);
+  const threads = auditPoolThreads(jobs);
+  const pool = getEnginePool(threads);
   // Once per pool: the CLI calls this from its early start and again from the command.
   if (warmedPools.has(pool)) return true;
   warmedPools.add(pool);
   // As many as threads: a warm-up task is never queued on a busy thread (engineLoadBalancer), so the
   // pool starts a thread for each; a thread that is quick may still take two (the second is a no-op).
-  for (let i = 0; i < jobs; i++) void pool.run(DEFAULT_CHUNK_BYTES, { name: 'warmLedgerAudit' }).catch(() => undefined);
+  for (let i = 0; i < threads; i++) void pool.run(DEFAULT_CHUNK_BYTES, { name: 'warmLedgerAudit' }).catch(() => undefined);
   return true;
 }
 

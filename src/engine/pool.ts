@@ -46,14 +46,25 @@ type BalancedTask = Parameters<LoadBalancer>[0];
  * worker (~6 % of the workers' time in a profile of 2 workers verifying wasm
  * batches of 1,024, against ~0 with one worker and a core to spare).
  *
+ * The ledger audit needs it most: its calling thread checks ranges too
+ * (audit-ledger.ts), ~10 ms at a time without looking at the pool, and a
+ * worker whose next range waited in the pool's queue sat idle that long
+ * (its ranges took ~20 ms against ~10 ms in this thread).
+ *
  * Only tasks of near-equal length qualify: a task queued behind a long one
  * would wait while another worker has nothing to do. Signature batches are
- * cut to equal counts (parallel.ts); file hashing tasks are not listed, their
- * length follows the files' sizes.
+ * cut to equal counts (parallel.ts) and ledger ranges to equal byte sizes
+ * (audit/ranges.ts); file hashing tasks are not listed, their length
+ * follows the files' sizes.
  */
-const TASKS_QUEUED_ON_BUSY_WORKERS: ReadonlySet<string> = new Set(['verifyEd25519']);
-/** The running task and one waiting: enough that the worker never waits, few enough to stay balanced. */
-const MAX_TASKS_PER_WORKER = 2;
+const TASKS_QUEUED_ON_BUSY_WORKERS: ReadonlyMap<string, number> = new Map([
+  // The running task and one waiting: enough that the worker never waits, few enough to stay balanced.
+  ['verifyEd25519', 2],
+  // The running range and two waiting: the calling thread may not look at the pool for a range's time.
+  ['auditLedgerRange', 3],
+]);
+/** The most tasks any worker holds (piscina's cap; the balancer keeps each kind to its own). */
+const MAX_TASKS_PER_WORKER = Math.max(...TASKS_QUEUED_ON_BUSY_WORKERS.values());
 
 /**
  * Picks the worker for `task`: an idle one when there is one; otherwise,
@@ -80,8 +91,9 @@ export function engineLoadBalancer(
       if (worker.isRunningAbortableTask) continue;
       if (leastBusy === null || worker.currentUsage < leastBusy.currentUsage) leastBusy = worker;
     }
-    const mayQueue = TASKS_QUEUED_ON_BUSY_WORKERS.has(task.name) && !task.isAbortable && workers.length >= jobs && otherTasksRunning() === 0;
-    return mayQueue && leastBusy !== null && leastBusy.currentUsage < MAX_TASKS_PER_WORKER ? leastBusy : null;
+    const depth = TASKS_QUEUED_ON_BUSY_WORKERS.get(task.name) ?? 0;
+    const mayQueue = depth > 0 && !task.isAbortable && workers.length >= jobs && otherTasksRunning() === 0;
+    return mayQueue && leastBusy !== null && leastBusy.currentUsage < depth ? leastBusy : null;
   };
 }
 
