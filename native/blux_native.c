@@ -27,6 +27,9 @@
 /* Most lines one call may take: far above what a scanner asks for (4,096), far below what an int32 column index allows. */
 #define MAX_ROWS_PER_CALL (1 << 20)
 
+/* scanLines's result: rows, fast rows, bytes consumed, last line terminated, runs. */
+#define RESULT_ENTRIES 5
+
 /* Tags the name tables this addon made, so a call cannot be handed some other external. */
 static const napi_type_tag NAMES_TAG = { 0x626c75782d726567ULL, 0x6c65646765726e6dULL };
 
@@ -137,23 +140,26 @@ static napi_value name_of(napi_env env, napi_callback_info info) {
 
 /*
  * scanLines(bytes: Uint8Array, filled: number, atEnd: boolean,
- *           columns: Int32Array, rows: number, names, result: Int32Array): void
+ *           columns: Int32Array, rows: number, names, runs: Int32Array,
+ *           result: Int32Array): void
  *
  * Scans bytes[0, filled) into at most `rows` lines (ledger_scan.h), filling
- * `columns` (26 arrays of rows + 1 entries, one after another) and `names`;
- * result gets [rows scanned, fast rows, bytes consumed, last line terminated].
+ * `columns` (26 arrays of rows + 1 entries, one after another), `names` and
+ * `runs` (16 ints a row: the runs, then their name counts); result gets
+ * [rows scanned, fast rows, bytes consumed, last line terminated, runs].
  * The output arrays may share no memory with `bytes` or each other.
  */
 static napi_value scan_lines(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 8;
+  napi_value argv[8];
   CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 7) THROW_TYPE(env, "scanLines(bytes, filled, atEnd, columns, rows, names, result) takes 7 arguments");
+  if (argc != 8) THROW_TYPE(env, "scanLines(bytes, filled, atEnd, columns, rows, names, runs, result) takes 8 arguments");
 
-  TypedView bytes, columns, result;
+  TypedView bytes, columns, runs, result;
   if (!typed_view_of(env, argv[0], napi_uint8_array, &bytes)) THROW_TYPE(env, "scanLines: bytes must be a Uint8Array over an ArrayBuffer");
   if (!typed_view_of(env, argv[3], napi_int32_array, &columns)) THROW_TYPE(env, "scanLines: columns must be an Int32Array over an ArrayBuffer");
-  if (!typed_view_of(env, argv[6], napi_int32_array, &result)) THROW_TYPE(env, "scanLines: result must be an Int32Array over an ArrayBuffer");
+  if (!typed_view_of(env, argv[6], napi_int32_array, &runs)) THROW_TYPE(env, "scanLines: runs must be an Int32Array over an ArrayBuffer");
+  if (!typed_view_of(env, argv[7], napi_int32_array, &result)) THROW_TYPE(env, "scanLines: result must be an Int32Array over an ArrayBuffer");
   const int64_t filled = integer_arg(env, argv[1], 0, INT32_MAX, "scanLines: filled must be an integer from 0 to 2^31 - 1");
   if (filled < 0) return NULL;
   bool at_end = false;
@@ -166,17 +172,21 @@ static napi_value scan_lines(napi_env env, napi_callback_info info) {
   if ((size_t)filled > bytes.length) THROW_RANGE(env, "scanLines: filled is past the end of bytes");
   const size_t column_entries = (size_t)LEDGER_SCAN_COLUMNS * (size_t)(rows + 1);
   if (columns.length < column_entries) THROW_RANGE(env, "scanLines: columns needs 26 * (rows + 1) entries");
-  if (result.length < 4) THROW_RANGE(env, "scanLines: result needs 4 entries");
+  if (runs.length < LEDGER_RUN_INTS(rows)) THROW_RANGE(env, "scanLines: runs needs 16 * rows entries");
+  if (result.length < RESULT_ENTRIES) THROW_RANGE(env, "scanLines: result needs 5 entries");
   const size_t column_bytes = column_entries * sizeof(int32_t);
-  if (overlaps(columns.data, column_bytes, bytes.data, bytes.length) || overlaps(result.data, 4 * sizeof(int32_t), bytes.data, bytes.length) ||
-      overlaps(result.data, 4 * sizeof(int32_t), columns.data, column_bytes)) {
-    THROW_RANGE(env, "scanLines: bytes, columns and result must not share memory");
+  const size_t run_bytes = LEDGER_RUN_INTS(rows) * sizeof(int32_t);
+  const size_t result_bytes = RESULT_ENTRIES * sizeof(int32_t);
+  if (overlaps(columns.data, column_bytes, bytes.data, bytes.length) || overlaps(runs.data, run_bytes, bytes.data, bytes.length) ||
+      overlaps(result.data, result_bytes, bytes.data, bytes.length) || overlaps(runs.data, run_bytes, columns.data, column_bytes) ||
+      overlaps(result.data, result_bytes, columns.data, column_bytes) || overlaps(result.data, result_bytes, runs.data, run_bytes)) {
+    THROW_RANGE(env, "scanLines: bytes, columns, runs and result must not share memory");
   }
 
   /* An empty view may have no buffer at all: never do arithmetic on a null pointer. */
   static const uint8_t no_bytes[1] = {0};
   LedgerScanResult scanned;
-  if (ledger_scan_lines(bytes.length > 0 ? bytes.data : no_bytes, (size_t)filled, at_end, columns.data, (int32_t)rows, names, &scanned) != 0) {
+  if (ledger_scan_lines(bytes.length > 0 ? bytes.data : no_bytes, (size_t)filled, at_end, columns.data, (int32_t)rows, names, runs.data, &scanned) != 0) {
     THROW_TYPE(env, "scanLines: OpenSSL failed to hash");
   }
   int32_t *out = result.data;
@@ -184,6 +194,7 @@ static napi_value scan_lines(napi_env env, napi_callback_info info) {
   out[1] = scanned.fast_rows;
   out[2] = scanned.consumed;
   out[3] = scanned.last_terminated;
+  out[4] = scanned.runs;
   return NULL;
 }
 

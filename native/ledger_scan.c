@@ -629,12 +629,80 @@ static int sha_ni_usable(void) {
   return known;
 }
 
+/* A fast line the JS side may count within a run: verified, unsigned, every name by id (see ledger_scan.h). */
+static int is_run_line(const Columns *c, int32_t row) {
+  if (get(c, COL_KIND, row) != KIND_FAST || get(c, COL_MATCHED, get(c, COL_PACK_INDEX, row)) != 1) return 0;
+  if (get(c, COL_SIG_MEMBER_AT, row) != -1) return 0;
+  if (get(c, COL_ACTION_ID, row) == -1 && get(c, COL_ACTION_AT, row) != -1) return 0;
+  if (get(c, COL_ACTOR_ID, row) == -1 && get(c, COL_ACTOR_AT, row) != -1) return 0;
+  return get(c, COL_DAY_ID, row) != -1 || get(c, COL_TS_AT, row) == -1;
+}
+
+/* Adds one line's name `id` of `kind` to the run's triples (a new triple the first time the run shows it). */
+static void count_in_run(LedgerNames *names, int32_t *triples, int32_t *used, int kind, int32_t id) {
+  if (id < 0) return;
+  int32_t *slot = &names->run_triple[kind][id];
+  if (*slot == 0) {
+    int32_t *t = triples + (size_t)*used * NAME_COUNT_FIELDS;
+    t[0] = kind;
+    t[1] = id;
+    t[2] = 0;
+    *slot = ++*used;
+  }
+  triples[(size_t)(*slot - 1) * NAME_COUNT_FIELDS + 2]++;
+}
+
+/* The chunk's runs (ledger_scan.h) into `runs`; returns how many. */
+static int32_t find_runs(const Columns *c, int32_t rows, int last_terminated, LedgerNames *names, int32_t *runs, int32_t max_rows) {
+  int32_t *triples = runs + (size_t)max_rows * RUN_FIELDS;
+  int32_t run_count = 0, used = 0;
+  /* The last row without "\n" is the JS side's (a torn line). */
+  const int32_t usable = last_terminated ? rows : rows - 1;
+  int32_t row = 0;
+  while (row < usable) {
+    if (!is_run_line(c, row)) {
+      row++;
+      continue;
+    }
+    int32_t *run = runs + (size_t)run_count * RUN_FIELDS;
+    run[RUN_FIRST_ROW] = row;
+    run[RUN_FIRST_TS_ROW] = -1;
+    run[RUN_LAST_TS_ROW] = -1;
+    run[RUN_COUNTS_START] = used;
+    int32_t entries = 0, last = row;
+    for (int32_t next = row; next < usable; next++) {
+      if (get(c, COL_KIND, next) == KIND_BLANK) continue;
+      /* Past the first line, a line joins only if it links to the one before. */
+      if (next != row && (!is_run_line(c, next) || get(c, COL_LINKED, next) != 1)) break;
+      entries++;
+      last = next;
+      count_in_run(names, triples, &used, NAME_KIND_ACTION, get(c, COL_ACTION_ID, next));
+      count_in_run(names, triples, &used, NAME_KIND_ACTOR, get(c, COL_ACTOR_ID, next));
+      count_in_run(names, triples, &used, NAME_KIND_DAY, get(c, COL_DAY_ID, next));
+      if (get(c, COL_TS_AT, next) != -1) {
+        if (run[RUN_FIRST_TS_ROW] == -1) run[RUN_FIRST_TS_ROW] = next;
+        run[RUN_LAST_TS_ROW] = next;
+      }
+    }
+    run[RUN_LAST_ROW] = last;
+    run[RUN_ENTRIES] = entries;
+    run[RUN_COUNTS_END] = used;
+    /* Ready for the next run: forget where this run's names were. */
+    for (int32_t t = run[RUN_COUNTS_START]; t < used; t++) {
+      names->run_triple[triples[(size_t)t * NAME_COUNT_FIELDS]][triples[(size_t)t * NAME_COUNT_FIELDS + 1]] = 0;
+    }
+    run_count++;
+    row = last + 1;
+  }
+  return run_count;
+}
+
 int ledger_scan_uses_sha_ni(void) {
   return sha_ni_usable();
 }
 
 int ledger_scan_lines(const uint8_t *bytes, size_t filled, int at_end, int32_t *columns, int32_t max_rows,
-                      LedgerNames *names, LedgerScanResult *result) {
+                      LedgerNames *names, int32_t *runs, LedgerScanResult *result) {
   const Columns c = { columns, (size_t)max_rows + 1 };
   Scan scan;
   scan.base = bytes;
@@ -683,5 +751,7 @@ int ledger_scan_lines(const uint8_t *bytes, size_t filled, int at_end, int32_t *
   result->rows = rows;
   result->fast_rows = fast;
   result->consumed = (int32_t)(p - bytes);
-  return check_entry_hashes(&c, bytes, rows, sha_ni_usable());
+  if (check_entry_hashes(&c, bytes, rows, sha_ni_usable()) != 0) return -1;
+  result->runs = find_runs(&c, rows, result->last_terminated, names, runs, max_rows);
+  return 0;
 }

@@ -237,8 +237,8 @@ describe.each(SCANNERS)('%s line scanner: line splitting', (_name, make) => {
     const scanner = make();
     const text = Buffer.from(`{"a":1}\n\n{"entry_hash":"${HASH}","prev_hash":null}`);
     scanner.reserve(text.length).set(text);
-    expect(scanner.scan(text.length, false)).toEqual({ rows: 2, fastRows: 0, consumed: 9, lastTerminated: true });
-    expect(scanner.scan(text.length, true)).toEqual({ rows: 3, fastRows: 1, consumed: text.length, lastTerminated: false });
+    expect(scanner.scan(text.length, false)).toEqual({ rows: 2, fastRows: 0, consumed: 9, lastTerminated: true, runs: 0 });
+    expect(scanner.scan(text.length, true)).toEqual({ rows: 3, fastRows: 1, consumed: text.length, lastTerminated: false, runs: 0 });
     expect(scanner.columns.kind[2]).toBe(LineKind.Fast);
   });
 
@@ -246,7 +246,7 @@ describe.each(SCANNERS)('%s line scanner: line splitting', (_name, make) => {
     const scanner = make();
     const text = Buffer.from('\n'.repeat(SCAN_ROWS + 10));
     scanner.reserve(text.length).set(text);
-    expect(scanner.scan(text.length, true)).toEqual({ rows: SCAN_ROWS, fastRows: 0, consumed: SCAN_ROWS, lastTerminated: true });
+    expect(scanner.scan(text.length, true)).toEqual({ rows: SCAN_ROWS, fastRows: 0, consumed: SCAN_ROWS, lastTerminated: true, runs: 0 });
   });
 
   it('keeps its views usable when a bigger chunk moves its buffers', () => {

@@ -300,6 +300,35 @@ describe('signed ledgers', () => {
     ]));
   });
 
+  it('mixed ledgers (a few signed entries among unsigned ones) count the same line by line and in runs, a forged signature included', async () => {
+    // The native scanner counts stretches of verified unsigned lines in one step (runs, line-scanner.ts); a
+    // signed line, a slow line or a blank line interrupts or sits inside them. Each variant: every kernel
+    // and piece size against the sequential audit (counts, first-seen order, time range, signers).
+    const build = (forgeAt: number | null): string[] => {
+      const out: string[] = [];
+      let prev: string | null = null;
+      for (let i = 0; i < 90; i++) {
+        const fields = { action: ['sign', 'verify', 'event'][i % 3]!, actor: i % 7 === 3 ? alice.fingerprint : `local-${i % 4}`, ts: `2026-01-${String(20 + Math.floor(i / 30)).padStart(2, '0')}T00:00:${String(i % 60).padStart(2, '0')}+00:00` };
+        let entry = entryLine(fields, prev, i % 7 === 3 ? (i === forgeAt ? mallory : alice) : undefined);
+        if (i === forgeAt) {
+          // A forged entry: mallory's signature under alice's name, hashed and linked as it stands.
+          const { entry_hash: _h, prev_hash: _p, ...signed } = JSON.parse(entry.line) as Record<string, never>;
+          entry = entryLine({ ...signed, actor: alice.fingerprint as never }, prev);
+        }
+        out.push(entry.line);
+        if (i % 11 === 5) out.push('');
+        prev = entry.hash;
+      }
+      return out;
+    };
+    const intact = await expectSameAsSequential(writeLedger(joinLines(build(null))), { trust });
+    expect(intact).toMatchObject({ status: 'valid', entries: 90, signatures: { signed: 13, valid: 13, unsigned: 77 } });
+    const forged = await expectSameAsSequential(writeLedger(joinLines(build(52))), { trust });
+    expect(forged).toMatchObject({ status: 'invalid', reason: 'signature-invalid', entries: 52 });
+    const required = await expectSameAsSequential(writeLedger(joinLines(build(null))), { trust: { ...trust, requireSigned: true } });
+    expect(required).toMatchObject({ status: 'invalid', reason: 'entry-unsigned', first_bad_line: 1 });
+  });
+
   it('fails at a forged signature, also through the pool', async () => {
     const lines = generateLedgerLines(60, { seed: 2, signers: [alice, bob] });
     // Line 34 re-signed by mallory but still claiming bob: the chain is intact, the signature is not.

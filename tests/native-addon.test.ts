@@ -12,7 +12,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-import { COLUMN_NAMES } from '../src/audit/line-scanner.js';
+import { COLUMN_NAMES, RUN_FIELDS, RUN_INTS_PER_ROW } from '../src/audit/line-scanner.js';
 import { nativeAddon, nativeAddonStatus, selfTested, type NativeAddon, type NativeNames } from '../src/native/addon.js';
 import { generateLedgerLines } from './ledger-audit-fixtures.js';
 import { mulberry32 } from './helpers/random.js';
@@ -32,6 +32,8 @@ interface Scanned {
   fastRows: number;
   consumed: number;
   lastTerminated: number;
+  runCount: number;
+  runs: Int32Array;
   column(name: (typeof COLUMN_NAMES)[number]): Int32Array;
 }
 
@@ -39,11 +41,12 @@ interface Scanned {
 function scanText(text: string | Uint8Array, rows = 512, names: NativeNames = addon().createNames()): Scanned {
   const bytes = typeof text === 'string' ? new TextEncoder().encode(text) : text;
   const columns = new Int32Array(COLUMN_NAMES.length * (rows + 1));
-  const result = new Int32Array(4);
-  addon().scanLines(bytes, bytes.length, true, columns, rows, names, result);
+  const runs = new Int32Array(RUN_INTS_PER_ROW * rows);
+  const result = new Int32Array(5);
+  addon().scanLines(bytes, bytes.length, true, columns, rows, names, runs, result);
   const stride = rows + 1;
   return {
-    rows: result[0]!, fastRows: result[1]!, consumed: result[2]!, lastTerminated: result[3]!,
+    rows: result[0]!, fastRows: result[1]!, consumed: result[2]!, lastTerminated: result[3]!, runCount: result[4]!, runs,
     column: (name) => columns.subarray(COLUMN_NAMES.indexOf(name) * stride, (COLUMN_NAMES.indexOf(name) + 1) * stride),
   };
 }
@@ -98,17 +101,19 @@ describe('native addon: scanLines', () => {
     const line = `{"entry_hash":"${sha256Hex('{"prev_hash":null}')}","prev_hash":null}`;
     const bytes = new TextEncoder().encode(`${line}\n\n${line}`);
     const columns = new Int32Array(COLUMN_NAMES.length * 11);
-    const result = new Int32Array(4);
+    const runs = new Int32Array(RUN_INTS_PER_ROW * 10);
+    const result = new Int32Array(5);
     const names = addon().createNames();
-    addon().scanLines(bytes, bytes.length, false, columns, 10, names, result);
-    expect([...result]).toEqual([2, 1, line.length + 2, 1]);
-    addon().scanLines(bytes, bytes.length, true, columns, 10, names, result);
-    expect([...result]).toEqual([3, 2, bytes.length, 0]);
-    addon().scanLines(bytes, bytes.length, true, columns, 1, names, result);
-    expect([...result]).toEqual([1, 1, line.length + 1, 1]);
+    // The two lines do not link (both have prev_hash null): each is a run of its own, but never the torn last line.
+    addon().scanLines(bytes, bytes.length, false, columns, 10, names, runs, result);
+    expect([...result]).toEqual([2, 1, line.length + 2, 1, 1]);
+    addon().scanLines(bytes, bytes.length, true, columns, 10, names, runs, result);
+    expect([...result]).toEqual([3, 2, bytes.length, 0, 1]);
+    addon().scanLines(bytes, bytes.length, true, columns, 1, names, runs, result);
+    expect([...result]).toEqual([1, 1, line.length + 1, 1, 1]);
     // Only the first `filled` bytes are read.
-    addon().scanLines(bytes, line.length - 1, true, columns, 10, names, result);
-    expect([...result]).toEqual([1, 0, line.length - 1, 0]);
+    addon().scanLines(bytes, line.length - 1, true, columns, 10, names, runs, result);
+    expect([...result]).toEqual([1, 0, line.length - 1, 0, 0]);
     expect(columns[KIND * 11]).toBe(2);
   });
 
@@ -137,8 +142,8 @@ describe('native addon: scanLines', () => {
     expect(() => selfTested({})).toThrow(/no createNames, hashImplementation, nameCount, nameOf, scanLines function/);
     const fake = (matched: number): Partial<NativeAddon> => ({
       ...addon(),
-      scanLines: (_bytes, _filled, _atEnd, columns, rows, _names, result) => {
-        result.set([2, 2, 0, 1]);
+      scanLines: (_bytes, _filled, _atEnd, columns, rows, _names, _runs, result) => {
+        result.set([2, 2, 0, 1, 0]);
         columns.fill(matched, MATCHED * (rows + 1), MATCHED * (rows + 1) + rows);
       },
     });
@@ -150,13 +155,14 @@ describe('native addon: scanLines', () => {
     const line = `{"entry_hash":"${sha256Hex('{"prev_hash":null}')}","prev_hash":null}\n`;
     const bytes = new TextEncoder().encode(line.repeat(2));
     type Args = Parameters<NativeAddon['scanLines']>;
-    const base = (): Args => [bytes, bytes.length, true, new Int32Array(COLUMN_NAMES.length * 3).fill(-7), 2, addon().createNames(), new Int32Array(4).fill(-7)];
+    const base = (): Args => [bytes, bytes.length, true, new Int32Array(COLUMN_NAMES.length * 3).fill(-7), 2, addon().createNames(), new Int32Array(RUN_INTS_PER_ROW * 2).fill(-7), new Int32Array(5).fill(-7)];
     const cases: Array<[string, (a: Args) => unknown[], 'TypeError' | 'RangeError', RegExp]> = [
-      ['too few arguments', (a) => a.slice(0, 6), 'TypeError', /takes 7 arguments/],
+      ['too few arguments', (a) => a.slice(0, 7), 'TypeError', /takes 8 arguments/],
       ['bytes not a Uint8Array', (a) => [Array.from(a[0]), ...a.slice(1)], 'TypeError', /bytes must be a Uint8Array/],
       ['bytes over a SharedArrayBuffer', (a) => [new Uint8Array(new SharedArrayBuffer(8)), 8, ...a.slice(2)], 'TypeError', /bytes must be a Uint8Array over an ArrayBuffer/],
       ['columns a Uint32Array', (a) => [a[0], a[1], a[2], new Uint32Array(a[3].length), ...a.slice(4)], 'TypeError', /columns must be an Int32Array/],
-      ['result over a SharedArrayBuffer', (a) => [...a.slice(0, 6), new Int32Array(new SharedArrayBuffer(16))], 'TypeError', /result must be an Int32Array over an ArrayBuffer/],
+      ['runs a Uint8Array', (a) => [...a.slice(0, 6), new Uint8Array(64), a[7]], 'TypeError', /runs must be an Int32Array/],
+      ['result over a SharedArrayBuffer', (a) => [...a.slice(0, 7), new Int32Array(new SharedArrayBuffer(20))], 'TypeError', /result must be an Int32Array over an ArrayBuffer/],
       ['filled a string', (a) => [a[0], '3', ...a.slice(2)], 'RangeError', /filled must be an integer/],
       ['filled negative', (a) => [a[0], -1, ...a.slice(2)], 'RangeError', /filled must be an integer/],
       ['filled fractional', (a) => [a[0], 1.5, ...a.slice(2)], 'RangeError', /filled must be an integer/],
@@ -166,9 +172,10 @@ describe('native addon: scanLines', () => {
       ['rows 0', (a) => [...a.slice(0, 4), 0, ...a.slice(5)], 'RangeError', /rows must be an integer from 1/],
       ['rows 2^20 + 1', (a) => [...a.slice(0, 4), 2 ** 20 + 1, ...a.slice(5)], 'RangeError', /rows must be an integer from 1/],
       ['columns too short for the rows', (a) => [...a.slice(0, 4), 3, ...a.slice(5)], 'RangeError', /columns needs 26 \* \(rows \+ 1\) entries/],
-      ['result too short', (a) => [...a.slice(0, 6), new Int32Array(3)], 'RangeError', /result needs 4 entries/],
-      ['names a plain object', (a) => [...a.slice(0, 5), {}, a[6]], 'TypeError', /names must be a name table made by createNames/],
-      ['names null', (a) => [...a.slice(0, 5), null, a[6]], 'TypeError', /names must be a name table/],
+      ['runs too short for the rows', (a) => [...a.slice(0, 6), new Int32Array(RUN_INTS_PER_ROW * 2 - 1), a[7]], 'RangeError', /runs needs 16 \* rows entries/],
+      ['result too short', (a) => [...a.slice(0, 7), new Int32Array(4)], 'RangeError', /result needs 5 entries/],
+      ['names a plain object', (a) => [...a.slice(0, 5), {}, ...a.slice(6)], 'TypeError', /names must be a name table made by createNames/],
+      ['names null', (a) => [...a.slice(0, 5), null, ...a.slice(6)], 'TypeError', /names must be a name table/],
     ];
     for (const [name, mutate, type, message] of cases) {
       it(name, () => {
@@ -183,26 +190,33 @@ describe('native addon: scanLines', () => {
         expect(error, name).toBeInstanceOf(Error);
         expect((error as Error).name).toBe(type);
         expect((error as Error).message).toMatch(message);
-        for (const out of [called[3], called[6]]) if (out instanceof Int32Array) expect(out.every((v) => v === -7 || v === 0)).toBe(true);
+        for (const out of [called[3], called[6], called[7]]) if (out instanceof Int32Array) expect(out.every((v) => v === -7 || v === 0)).toBe(true);
       });
     }
 
     it('outputs sharing memory with the bytes or with each other', () => {
       const scan = addon().scanLines;
       const names = addon().createNames();
+      // One buffer: columns | runs | result | 16 spare bytes | the chunk.
       const columnBytes = COLUMN_NAMES.length * 3 * 4;
-      const shared = new ArrayBuffer(columnBytes + 16 + bytes.length);
+      const runBytes = RUN_INTS_PER_ROW * 2 * 4;
+      const resultAt = columnBytes + runBytes;
+      const shared = new ArrayBuffer(resultAt + 20 + 16 + bytes.length);
       const columns = new Int32Array(shared, 0, COLUMN_NAMES.length * 3);
-      const result = new Int32Array(shared, columnBytes, 4);
-      const inBuffer = new Uint8Array(shared, columnBytes + 16, bytes.length);
+      const runs = new Int32Array(shared, columnBytes, RUN_INTS_PER_ROW * 2);
+      const result = new Int32Array(shared, resultAt, 5);
+      const inBuffer = new Uint8Array(shared, resultAt + 36, bytes.length);
       inBuffer.set(bytes);
-      expect(() => scan(new Uint8Array(shared, columnBytes - 8, 40), 40, true, columns, 2, names, result)).toThrow(/must not share memory/);
-      expect(() => scan(inBuffer, bytes.length, true, columns, 2, names, new Int32Array(shared, columnBytes - 8, 4))).toThrow(/must not share memory/);
-      expect(() => scan(inBuffer, bytes.length, true, columns, 2, names, new Int32Array(shared, columnBytes + 16, 4))).toThrow(/must not share memory/);
+      const at = (byteOffset: number, length: number): Int32Array => new Int32Array(shared, byteOffset, length);
+      expect(() => scan(new Uint8Array(shared, columnBytes - 8, 40), 40, true, columns, 2, names, runs, result)).toThrow(/must not share memory/);
+      expect(() => scan(inBuffer, bytes.length, true, columns, 2, names, runs, at(columnBytes - 8, 5))).toThrow(/must not share memory/);
+      expect(() => scan(inBuffer, bytes.length, true, columns, 2, names, runs, at(resultAt + 36, 5))).toThrow(/must not share memory/);
+      expect(() => scan(inBuffer, bytes.length, true, columns, 2, names, at(columnBytes - 4, RUN_INTS_PER_ROW * 2), result)).toThrow(/must not share memory/);
+      expect(() => scan(inBuffer, bytes.length, true, columns, 2, names, runs, at(resultAt - 4, 5))).toThrow(/must not share memory/);
       expect(Buffer.from(inBuffer).equals(Buffer.from(bytes))).toBe(true);
       // Next to each other is not sharing.
-      scan(inBuffer, bytes.length, true, columns, 2, names, result);
-      expect([...result]).toEqual([2, 2, bytes.length, 1]);
+      scan(inBuffer, bytes.length, true, columns, 2, names, runs, result);
+      expect([...result]).toEqual([2, 2, bytes.length, 1, 2]);
       expect([columns[MATCHED * 3], columns[MATCHED * 3 + 1]]).toEqual([1, 1]);
     });
 
@@ -233,8 +247,8 @@ describe('native addon: scanLines', () => {
         lines.push('{"a":"' + 'x'.repeat(pad) + '","entry_hash":"' + hash + '","prev_hash":null}\\n');
       }
       const bytes = new TextEncoder().encode(lines.join(''));
-      const rows = 400, columns = new Int32Array(26 * (rows + 1)), result = new Int32Array(4);
-      addon.scanLines(bytes, bytes.length, true, columns, rows, addon.createNames(), result);
+      const rows = 400, columns = new Int32Array(26 * (rows + 1)), result = new Int32Array(5);
+      addon.scanLines(bytes, bytes.length, true, columns, rows, addon.createNames(), new Int32Array(16 * rows), result);
       console.log(JSON.stringify({ implementation: addon.hashImplementation(), fast: result[1], matched: [...columns.subarray(25 * (rows + 1), 25 * (rows + 1) + result[1])] }));
     `;
     const run = (env: NodeJS.ProcessEnv): { implementation: string; fast: number; matched: number[] } => {
@@ -249,6 +263,50 @@ describe('native addon: scanLines', () => {
     expect(openssl.fast).toBe(301);
     expect(openssl.matched).toEqual(Array.from({ length: 301 }, (_, i) => (i % 3 === 0 ? 0 : 1)));
     expect(fastest.matched).toEqual(openssl.matched);
+  });
+
+  it('finds runs: verified, unsigned, linked lines counted by name id, cut by a slow, signed, mismatched or unlinked line', () => {
+    const ts = (i: number): string => `2026-01-${String(20 + (i % 2)).padStart(2, '0')}T00:00:0${i % 10}+00:00`;
+    const lines: string[] = [];
+    let prev: string | null = null;
+    const push = (fields: Record<string, unknown>, opts: { wrongHash?: boolean; unlinked?: boolean } = {}): void => {
+      const body = { ...fields, prev_hash: opts.unlinked === true ? null : prev };
+      const message = JSON.stringify(Object.fromEntries(Object.entries(body).sort(([a], [b]) => (a < b ? -1 : 1))));
+      let hash = sha256Hex(message);
+      if (opts.wrongHash === true) hash = (hash[0] === 'a' ? 'b' : 'a') + hash.slice(1);
+      const entry = { ...body, entry_hash: hash };
+      lines.push(JSON.stringify(Object.fromEntries(Object.entries(entry).sort(([a], [b]) => (a < b ? -1 : 1)))));
+      prev = hash;
+    };
+    push({ action: 'sign', actor: 'alice', ts: ts(0) }); // 0: run 1
+    lines.push(''); //                                      1: blank inside run 1
+    push({ action: 'verify', actor: 'bob', ts: ts(1) }); //  2: run 1
+    push({ action: 'sign', actor: 'alice', ts: ts(2) }); //  3: run 1
+    push({ action: 'sign', actor: 'alice', sig: 'c2ln', ts: ts(3) }); // 4: signed: no run
+    push({ action: 'sign', actor: 'alice' }); //             5: run 2 (no ts)
+    push({ action: 'sign', actor: 'alice', ts: ts(6) }, { wrongHash: true }); // 6: hash mismatch: no run
+    push({ action: 'keygen', actor: 'carol', ts: 'not a day' }); // 7: a ts that is no day: no run
+    push({ action: 'keygen', actor: 'carol', ts: ts(8) }); // 8: run 3
+    push({ action: 'keygen', actor: 'carol', ts: ts(9) }, { unlinked: true }); // 9: does not link: starts run 4
+    lines.push('{"a": 1}'); //                              10: slow
+    const scanned = scanText(lines.map((l) => `${l}\n`).join(''), 16);
+    expect(scanned.runCount).toBe(4);
+    const run = (i: number): number[] => [...scanned.runs.subarray(i * RUN_FIELDS, (i + 1) * RUN_FIELDS)];
+    // [first row, last row, entries, first ts row, last ts row, counts start, counts end]
+    expect(run(0)).toEqual([0, 3, 3, 0, 3, 0, 6]);
+    expect(run(1)).toEqual([5, 5, 1, -1, -1, 6, 8]);
+    expect(run(2)).toEqual([8, 8, 1, 8, 8, 8, 11]);
+    expect(run(3)).toEqual([9, 9, 1, 9, 9, 11, 14]);
+    // The name counts: (kind 0 action, 1 actor, 2 day; id; count), in the order each run first shows them.
+    const base = RUN_FIELDS * 16;
+    const triple = (k: number): number[] => [...scanned.runs.subarray(base + 3 * k, base + 3 * k + 3)];
+    const id = (name: 'actionId' | 'actorId' | 'dayId', row: number): number => scanned.column(name)[row]!;
+    expect(Array.from({ length: 6 }, (_, k) => triple(k))).toEqual([
+      [0, id('actionId', 0), 2], [1, id('actorId', 0), 2], [2, id('dayId', 0), 2],
+      [0, id('actionId', 2), 1], [1, id('actorId', 2), 1], [2, id('dayId', 2), 1],
+    ]);
+    expect([triple(6), triple(7)]).toEqual([[0, id('actionId', 0), 1], [1, id('actorId', 0), 1]]);
+    expect([triple(8), triple(11)]).toEqual([[0, id('actionId', 8), 1], [0, id('actionId', 8), 1]]);
   });
 
   it('an empty chunk: no rows, nothing read', () => {

@@ -19,6 +19,13 @@ export class IdCounts {
     if (before === 0) this.#seen.push(id);
   }
 
+  /** `count` (at least 1) more of `id`: a run's count of it (line-scanner.ts). */
+  addMany(id: number, count: number): void {
+    const before = this.#counts[id]!;
+    this.#counts[id] = before + count;
+    if (before === 0) this.#seen.push(id);
+  }
+
   /** Passes each count to `into` (first seen first) and starts again from zero. */
   flush(into: (id: number, count: number) => void): void {
     const counts = this.#counts;

@@ -39,6 +39,23 @@ export const SCAN_ROWS = 4096;
 /** Distinct names the scanner interns (scan.ts MAX_NAMES): ids are below this. */
 export const MAX_INTERNED_NAMES = 4096;
 
+/**
+ * Runs (native/ledger_scan.h): stretches of a chunk whose fast lines all
+ * verified, carry no `sig`, name their action, actor and day by interned id
+ * and, after the first, link to the line before; only blank lines sit
+ * between. The range check counts a run in one step instead of line by line
+ * (the first line's link is still its to check). Each run is RUN_FIELDS
+ * ints at RUN_FIELDS * index of the scanner's `runs`; its name counts are
+ * triples (NameKind, id, count) at RUN_COUNTS_BASE + 3 * [countsStart, countsEnd).
+ */
+export const enum RunField { FirstRow = 0, LastRow = 1, Entries = 2, FirstTsRow = 3, LastTsRow = 4, CountsStart = 5, CountsEnd = 6 }
+export const RUN_FIELDS = 7;
+export const enum NameKind { Action = 0, Actor = 1, Day = 2 }
+/** Ints of the runs table per row a scan may take: RUN_FIELDS, and 3 name-count triples. */
+export const RUN_INTS_PER_ROW = RUN_FIELDS + 3 * 3;
+/** Where the name-count triples start in the runs table. */
+export const RUN_COUNTS_BASE = RUN_FIELDS * SCAN_ROWS;
+
 export interface ScannedLines {
   /** Rows scanned (lines, blank ones included). */
   rows: number;
@@ -48,6 +65,8 @@ export interface ScannedLines {
   consumed: number;
   /** False when the last row has no "\n" (the end of the range). */
   lastTerminated: boolean;
+  /** Runs found (in the scanner's `runs`); always 0 for a scanner that finds none (the WebAssembly one). */
+  runs: number;
 }
 
 export interface LineScanner {
@@ -58,6 +77,8 @@ export interface LineScanner {
   /** Memory this scanner holds (its chunk, columns and tables). */
   readonly memoryBytes: number;
   readonly columns: LineColumns;
+  /** The last scan's runs (see RunField), when this scanner finds them. */
+  readonly runs: Int32Array;
   /** Makes room for a chunk of `size` bytes; returns where to put it. */
   reserve(size: number): Buffer;
   /**

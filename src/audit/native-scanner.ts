@@ -1,8 +1,9 @@
 /**
  * The native addon's line scanner (native/ledger_scan.c) behind the
  * LineScanner interface (line-scanner.ts): one call per chunk splits it into
- * lines, scans them, and hashes each canonical line without its entry_hash
- * (OpenSSL's SHA-256) against the hash it claims, all in C. The chunk and
+ * lines, scans them, hashes each canonical line without its entry_hash
+ * against the hash it claims, and finds the runs the range check may count
+ * in one step (line-scanner.ts), all in C. The chunk and
  * the columns are plain JavaScript memory the addon writes into; the names
  * it interns live in the addon (a table per scanner, freed with it).
  */
@@ -10,7 +11,7 @@ import { Buffer } from 'node:buffer';
 
 import { BluxError } from '../errors.js';
 import type { NativeAddon, NativeNames } from '../native/addon.js';
-import { COLUMN_NAMES, SCAN_ROWS, type LineColumns, type LineScanner, type ScannedLines } from './line-scanner.js';
+import { COLUMN_NAMES, RUN_INTS_PER_ROW, SCAN_ROWS, type LineColumns, type LineScanner, type ScannedLines } from './line-scanner.js';
 
 export class NativeLineScanner implements LineScanner {
   readonly #addon: NativeAddon;
@@ -20,8 +21,10 @@ export class NativeLineScanner implements LineScanner {
   /** Every column, one after another (the layout ledger_scan.h reads). */
   readonly #table = new Int32Array(COLUMN_NAMES.length * (SCAN_ROWS + 1));
   readonly #columns: LineColumns;
-  /** [rows, fast rows, bytes consumed, last line terminated] of the last scan. */
-  readonly #result = new Int32Array(4);
+  /** The last scan's runs and their name counts (line-scanner.ts's RunField). */
+  readonly runs = new Int32Array(RUN_INTS_PER_ROW * SCAN_ROWS);
+  /** [rows, fast rows, bytes consumed, last line terminated, runs] of the last scan. */
+  readonly #result = new Int32Array(5);
   #bytes: Buffer = Buffer.alloc(0);
 
   constructor(addon: NativeAddon) {
@@ -43,7 +46,7 @@ export class NativeLineScanner implements LineScanner {
 
   /** The chunk and the columns; the addon's name table (~0.6 MB) is not counted. */
   get memoryBytes(): number {
-    return this.#bytes.length + this.#table.byteLength;
+    return this.#bytes.length + this.#table.byteLength + this.runs.byteLength;
   }
 
   get columns(): LineColumns {
@@ -59,8 +62,8 @@ export class NativeLineScanner implements LineScanner {
 
   scan(filled: number, atEnd: boolean): ScannedLines {
     const result = this.#result;
-    this.#addon.scanLines(this.#bytes, filled, atEnd, this.#table, SCAN_ROWS, this.#names, result);
-    return { rows: result[0]!, fastRows: result[1]!, consumed: result[2]!, lastTerminated: result[3] === 1 };
+    this.#addon.scanLines(this.#bytes, filled, atEnd, this.#table, SCAN_ROWS, this.#names, this.runs, result);
+    return { rows: result[0]!, fastRows: result[1]!, consumed: result[2]!, lastTerminated: result[3] === 1, runs: result[4]! };
   }
 
   name(id: number): string {

@@ -31,7 +31,9 @@ import { ByteStringCache, equalsAscii } from './byte-strings.js';
 import { getLedgerKernel, type LedgerKernel, type LedgerKernelName } from './kernels.js';
 import type { LedgerAuditProblem } from './report.js';
 import { IdCounts } from './id-counts.js';
-import { LineKind, MAX_INTERNED_NAMES, SCAN_ROWS, type LineColumns, type LineScanner, type ScannedLines } from './line-scanner.js';
+import {
+  LineKind, MAX_INTERNED_NAMES, NameKind, RUN_COUNTS_BASE, RUN_FIELDS, RunField, SCAN_ROWS, type LineColumns, type LineScanner, type ScannedLines,
+} from './line-scanner.js';
 import { invalidSignatureDetail, SIG_NOT_A_STRING, SignaturePolicy, type AuditTrust, type SigValue } from './signature-policy.js';
 import { AuditTally, dayOf, type SignatureOutcome, type TallyData } from './tally.js';
 
@@ -438,6 +440,12 @@ export class RangeChecker {
     const pending: PendingSignature[] = [];
     const items: Ed25519VerifyItem[] = [];
     let bad: RangeBadLine | null = null;
+    // The scanner's runs (line-scanner.ts): counted in one step once their first line passed the checks below.
+    // Not with --require-signed, where that first (unsigned) line fails anyway.
+    const runs = this.#scratch.scanner.runs;
+    const runCount = requireSigned ? 0 : scanned.runs;
+    let run = 0;
+    let runFirstRow = runCount > 0 ? runs[RunField.FirstRow]! : -1;
 
     for (let row = 0; row < count; row++) {
       const kind = kinds[row]!;
@@ -505,6 +513,20 @@ export class RangeChecker {
           items.push({ publicKey: decision.publicKey, signature: decision.signature, message: facts === null ? this.#signedBytes(row) : facts.signedBytes() });
         }
       }
+      if (row === runFirstRow) {
+        // The rest of the run verified and linked in the scanner: it is recorded as one (a negative row: -1 - run).
+        const lastRow = runs[run * RUN_FIELDS + RunField.LastRow]!;
+        this.#expectedPrevAt = hashAt[lastRow]!;
+        lastFastEntry = lastRow;
+        previousNonBlank = lastRow;
+        recordRows[recorded] = -1 - run;
+        recordOutcomes[recorded] = OUTCOME_CODE.unsigned;
+        recorded++;
+        row = lastRow;
+        run++;
+        runFirstRow = run < runCount ? runs[run * RUN_FIELDS + RunField.FirstRow]! : -1;
+        continue;
+      }
       recordRows[recorded] = row;
       recordOutcomes[recorded] = OUTCOME_CODE[outcome];
       recorded++;
@@ -541,6 +563,20 @@ export class RangeChecker {
     let lastRow = -1;
     let lastTsRow = -1;
     for (let k = 0; k < recorded; k++) {
+      if (rows[k]! < 0) {
+        // A run: wholly before the bad line or wholly after it (the bad line is never inside one). A bad
+        // line is always a recorded row before any later run, so the loop stops there first; kept as a guard.
+        const at = (-1 - rows[k]!) * RUN_FIELDS;
+        if (this.#lineBase + this.#runs[at + RunField.FirstRow]! + 1 >= badLine) break;
+        this.#countRun(at);
+        const runLastTsRow = this.#runs[at + RunField.LastTsRow]!;
+        if (runLastTsRow !== -1) {
+          lastTsRow = runLastTsRow;
+          if (tally.firstTs === null) tally.firstTs = this.#tsOf(this.#runs[at + RunField.FirstTsRow]!) ?? null;
+        }
+        lastRow = this.#runs[at + RunField.LastRow]!;
+        continue;
+      }
       const row = rows[k]!;
       const line = this.#lineBase + row + 1;
       if (line >= badLine) break;
@@ -576,6 +612,38 @@ export class RangeChecker {
       tally.lastTs = slowFacts.get(lastTsRow)?.ts ?? this.#tsOf(lastTsRow)!;
     }
     this.#flushNames();
+  }
+
+  get #runs(): Int32Array {
+    return this.#scratch.scanner.runs;
+  }
+
+  /**
+   * Counts a run (line-scanner.ts) from the scanner's counts of its names,
+   * added in the order the run first shows them, so the tally's first-seen
+   * order stays the ledger's; looks for `--expect-head`'s hash among its lines.
+   */
+  #countRun(at: number): void {
+    const runs = this.#runs;
+    const names = this.#scratch.names;
+    this.tally.entries += runs[at + RunField.Entries]!;
+    const end = RUN_COUNTS_BASE + 3 * runs[at + RunField.CountsEnd]!;
+    for (let k = RUN_COUNTS_BASE + 3 * runs[at + RunField.CountsStart]!; k < end; k += 3) {
+      const kind = runs[k]!;
+      const counts = kind === NameKind.Action ? names.actions : kind === NameKind.Actor ? names.actors : names.days;
+      counts.addMany(runs[k + 1]!, runs[k + 2]!);
+    }
+    if (this.#findHash !== undefined && this.foundLine === null) {
+      const t = this.#table;
+      const bytes = this.#bytes;
+      for (let row = runs[at + RunField.FirstRow]!, last = runs[at + RunField.LastRow]!; row <= last; row++) {
+        if (t.kind[row] !== LineKind.Fast) continue;
+        if (equalsAscii(bytes, t.hashAt[row]!, t.hashAt[row]! + HASH_HEX_DIGITS, this.#findHash)) {
+          this.foundLine = this.#lineBase + row + 1;
+          break;
+        }
+      }
+    }
   }
 
   /**

@@ -143,6 +143,9 @@ export class WasmLineScanner implements LineScanner {
     return this.#columns;
   }
 
+  /** None: the range check counts this scanner's lines one by one. */
+  readonly runs = new Int32Array(0);
+
   /** Makes room for a chunk of `size` bytes; returns where to put it. */
   reserve(size: number): Buffer {
     if (size > this.#capacity) {
@@ -163,7 +166,7 @@ export class WasmLineScanner implements LineScanner {
       if (this.#hash === 'wasm') wasm.scan_check(fastRows);
       else this.#checkWithNodeCrypto(fastRows);
     }
-    return { rows, fastRows, consumed: wasm.scan_consumed(), lastTerminated: wasm.scan_last_terminated() === 1 };
+    return { rows, fastRows, consumed: wasm.scan_consumed(), lastTerminated: wasm.scan_last_terminated() === 1, runs: 0 };
   }
 
   /**

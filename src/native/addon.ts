@@ -14,7 +14,7 @@ import { hash } from 'node:crypto';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-import { COLUMN_NAMES } from '../audit/line-scanner.js';
+import { COLUMN_NAMES, RUN_INTS_PER_ROW } from '../audit/line-scanner.js';
 
 /** A name table the addon made (an opaque handle; the addon checks its tag on every call). */
 export type NativeNames = { readonly __nativeNames: unique symbol };
@@ -31,11 +31,12 @@ export interface NativeAddon {
   /**
    * Scans bytes[0, filled) into at most `rows` lines, filling `columns`
    * (COLUMN_NAMES.length x (rows + 1) entries, in that order) and
-   * checking each canonical line's entry_hash into the `matched` column;
+   * checking each canonical line's entry_hash into the `matched` column, and
+   * the runs into `runs` (RUN_INTS_PER_ROW x rows entries, line-scanner.ts);
    * `result` gets [rows, fast rows, bytes consumed, 1 when the last line
-   * ended with "\n"]. A last line without "\n" is taken only when `atEnd`.
+   * ended with "\n", runs]. A last line without "\n" is taken only when `atEnd`.
    */
-  scanLines(bytes: Uint8Array, filled: number, atEnd: boolean, columns: Int32Array, rows: number, names: NativeNames, result: Int32Array): void;
+  scanLines(bytes: Uint8Array, filled: number, atEnd: boolean, columns: Int32Array, rows: number, names: NativeNames, runs: Int32Array, result: Int32Array): void;
 }
 
 /** Why the addon is not in use, when it is not. */
@@ -86,8 +87,8 @@ export function selfTested(candidate: Partial<NativeAddon>): NativeAddon {
   const bytes = new TextEncoder().encode(lines);
   const rows = 2;
   const columns = new Int32Array(COLUMN_NAMES.length * (rows + 1));
-  const result = new Int32Array(4);
-  addon.scanLines(bytes, bytes.length, true, columns, rows, addon.createNames(), result);
+  const result = new Int32Array(5);
+  addon.scanLines(bytes, bytes.length, true, columns, rows, addon.createNames(), new Int32Array(RUN_INTS_PER_ROW * rows), result);
   const matched = columns.subarray(MATCHED_COLUMN * (rows + 1), MATCHED_COLUMN * (rows + 1) + rows);
   if (result[0] !== 2 || result[1] !== 2 || matched[0] !== 1 || matched[1] !== 0) {
     throw new Error(`its self-test failed (rows ${result[0]}, canonical ${result[1]}, verified ${matched.join(',')}; expected 2, 2, 1,0)`);
