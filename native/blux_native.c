@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "ledger_scan.h"
+#include "sha256_stream.h"
 
 /* Throws (as a pending JavaScript exception) and makes the caller return NULL. */
 #define THROW_TYPE(env, message) do { napi_throw_type_error((env), NULL, (message)); return NULL; } while (0)
@@ -206,6 +207,102 @@ static napi_value hash_implementation(napi_env env, napi_callback_info info) {
   return name;
 }
 
+/* A stream's state: a Uint8Array of exactly SHA256_STREAM_BYTES over an ArrayBuffer, else NULL with a pending TypeError. */
+static uint8_t *stream_arg(napi_env env, napi_value value, const char *message) {
+  TypedView view;
+  if (!typed_view_of(env, value, napi_uint8_array, &view) || view.length != SHA256_STREAM_BYTES) {
+    napi_throw_type_error(env, NULL, message);
+    return NULL;
+  }
+  return view.data;
+}
+
+/* Copies a stream's state in; refuses one whose waiting bytes are not fewer than a block (corrupt). */
+static int load_stream(napi_env env, const uint8_t *state, Sha256Stream *stream) {
+  memcpy(stream, state, sizeof(*stream));
+  if (stream->pending >= 64) {
+    napi_throw_range_error(env, NULL, "sha256 stream: the state is corrupt");
+    return 0;
+  }
+  return 1;
+}
+
+static int sha_extensions_in_use(napi_env env) {
+  if (ledger_scan_uses_sha_ni()) return 1;
+  napi_throw_type_error(env, NULL, "sha256 stream: the CPU's SHA extensions are not in use here (see hashImplementation())");
+  return 0;
+}
+
+/* sha256StreamInit(state: Uint8Array): a fresh stream in `state` (sha256StreamBytes bytes). */
+static napi_value sha256_stream_init_js(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 1) THROW_TYPE(env, "sha256StreamInit(state) takes 1 argument");
+  if (!sha_extensions_in_use(env)) return NULL;
+  uint8_t *state = stream_arg(env, argv[0], "sha256StreamInit: state must be a Uint8Array of sha256StreamBytes bytes over an ArrayBuffer");
+  if (state == NULL) return NULL;
+  Sha256Stream stream;
+  sha256_stream_init(&stream);
+  memcpy(state, &stream, sizeof(stream));
+  return NULL;
+}
+
+/*
+ * sha256StreamUpdate(stateA, dataA[, stateB, dataB]): absorbs dataA into
+ * stream A and dataB into stream B, two blocks at a time. The states may not
+ * share memory with each other or with the data.
+ */
+static napi_value sha256_stream_update_js(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 2 && argc != 4) THROW_TYPE(env, "sha256StreamUpdate(stateA, dataA[, stateB, dataB]) takes 2 or 4 arguments");
+  if (!sha_extensions_in_use(env)) return NULL;
+  uint8_t *state_a = stream_arg(env, argv[0], "sha256StreamUpdate: stateA must be a Uint8Array of sha256StreamBytes bytes over an ArrayBuffer");
+  if (state_a == NULL) return NULL;
+  TypedView data_a, data_b = { NULL, 0 };
+  if (!typed_view_of(env, argv[1], napi_uint8_array, &data_a)) THROW_TYPE(env, "sha256StreamUpdate: dataA must be a Uint8Array over an ArrayBuffer");
+  uint8_t *state_b = NULL;
+  if (argc == 4) {
+    state_b = stream_arg(env, argv[2], "sha256StreamUpdate: stateB must be a Uint8Array of sha256StreamBytes bytes over an ArrayBuffer");
+    if (state_b == NULL) return NULL;
+    if (!typed_view_of(env, argv[3], napi_uint8_array, &data_b)) THROW_TYPE(env, "sha256StreamUpdate: dataB must be a Uint8Array over an ArrayBuffer");
+  }
+  const size_t n = SHA256_STREAM_BYTES;
+  if (overlaps(state_a, n, data_a.data, data_a.length) || overlaps(state_a, n, data_b.data, data_b.length) ||
+      (state_b != NULL && (overlaps(state_b, n, state_a, n) || overlaps(state_b, n, data_a.data, data_a.length) || overlaps(state_b, n, data_b.data, data_b.length)))) {
+    THROW_RANGE(env, "sha256StreamUpdate: the states must not share memory with each other or with the data");
+  }
+  Sha256Stream a, b;
+  if (!load_stream(env, state_a, &a) || (state_b != NULL && !load_stream(env, state_b, &b))) return NULL;
+  static const uint8_t no_bytes[1] = {0};
+  sha256_stream_update2(&a, data_a.length > 0 ? data_a.data : no_bytes, data_a.length, state_b != NULL ? &b : NULL,
+                        data_b.length > 0 ? data_b.data : no_bytes, data_b.length);
+  memcpy(state_a, &a, sizeof(a));
+  if (state_b != NULL) memcpy(state_b, &b, sizeof(b));
+  return NULL;
+}
+
+/* sha256StreamDigest(state, digest: Uint8Array(32)): the SHA-256 of everything the stream absorbed (the stream is then spent). */
+static napi_value sha256_stream_digest_js(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 2) THROW_TYPE(env, "sha256StreamDigest(state, digest) takes 2 arguments");
+  if (!sha_extensions_in_use(env)) return NULL;
+  uint8_t *state = stream_arg(env, argv[0], "sha256StreamDigest: state must be a Uint8Array of sha256StreamBytes bytes over an ArrayBuffer");
+  if (state == NULL) return NULL;
+  TypedView digest;
+  if (!typed_view_of(env, argv[1], napi_uint8_array, &digest) || digest.length != 32) THROW_TYPE(env, "sha256StreamDigest: digest must be a Uint8Array of 32 bytes over an ArrayBuffer");
+  if (overlaps(state, SHA256_STREAM_BYTES, digest.data, 32)) THROW_RANGE(env, "sha256StreamDigest: digest must not share memory with the state");
+  Sha256Stream stream;
+  if (!load_stream(env, state, &stream)) return NULL;
+  sha256_stream_final(&stream, digest.data);
+  memcpy(state, &stream, sizeof(stream));
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   static const struct { const char *name; napi_callback callback; } functions[] = {
     { "createNames", create_names },
@@ -213,11 +310,17 @@ NAPI_MODULE_INIT() {
     { "nameCount", name_count },
     { "nameOf", name_of },
     { "scanLines", scan_lines },
+    { "sha256StreamDigest", sha256_stream_digest_js },
+    { "sha256StreamInit", sha256_stream_init_js },
+    { "sha256StreamUpdate", sha256_stream_update_js },
   };
   for (size_t i = 0; i < sizeof(functions) / sizeof(functions[0]); i++) {
     napi_value function;
     if (napi_create_function(env, functions[i].name, NAPI_AUTO_LENGTH, functions[i].callback, NULL, &function) != napi_ok) return NULL;
     if (napi_set_named_property(env, exports, functions[i].name, function) != napi_ok) return NULL;
   }
+  napi_value stream_bytes;
+  if (napi_create_uint32(env, (uint32_t)SHA256_STREAM_BYTES, &stream_bytes) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "sha256StreamBytes", stream_bytes) != napi_ok) return NULL;
   return exports;
 }

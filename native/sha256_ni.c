@@ -47,12 +47,25 @@ typedef struct {
   __m128i cdgh;
 } Sha256Lane;
 
-/* H(0) as ABEF / CDGH. */
-TARGET static Sha256Lane initial_lane(void) {
-  const __m128i dcba = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&H0[0]), 0xb1); /* a b c d -> b a d c */
-  const __m128i efgh = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&H0[4]), 0x1b); /* e f g h -> h g f e */
+/* The hash words a..h as ABEF / CDGH. */
+TARGET static Sha256Lane lane_of_words(const uint32_t h[8]) {
+  const __m128i dcba = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xb1); /* a b c d -> b a d c */
+  const __m128i efgh = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]), 0x1b); /* e f g h -> h g f e */
   Sha256Lane lane = { _mm_alignr_epi8(dcba, efgh, 8), _mm_blend_epi16(efgh, dcba, 0xf0) };
   return lane;
+}
+
+/* ABEF / CDGH back to the hash words a..h. */
+TARGET static void words_of_lane(Sha256Lane lane, uint32_t h[8]) {
+  const __m128i feba = _mm_shuffle_epi32(lane.abef, 0x1b);
+  const __m128i dchg = _mm_shuffle_epi32(lane.cdgh, 0xb1);
+  _mm_storeu_si128((__m128i *)&h[0], _mm_blend_epi16(feba, dchg, 0xf0));
+  _mm_storeu_si128((__m128i *)&h[4], _mm_alignr_epi8(dchg, feba, 8));
+}
+
+/* H(0) as ABEF / CDGH. */
+TARGET static Sha256Lane initial_lane(void) {
+  return lane_of_words(H0);
 }
 
 /* The digest (a..h, big-endian) of a lane's state. */
@@ -146,9 +159,32 @@ TARGET void sha256_ni_pair(const Sha256Message *a, const Sha256Message *b, uint8
   store_digest(state[1], digest_b);
 }
 
+TARGET void sha256_ni_blocks(uint32_t h_a[8], const uint8_t *a, size_t blocks_a, uint32_t h_b[8], const uint8_t *b, size_t blocks_b) {
+  Sha256Lane state[LANES] = { lane_of_words(h_a), blocks_b > 0 ? lane_of_words(h_b) : lane_of_words(h_a) };
+  const size_t common = blocks_a < blocks_b ? blocks_a : blocks_b;
+  for (size_t n = 0; n < common; n++) {
+    const uint8_t *both[LANES] = { a + n * SHA256_BLOCK_BYTES, b + n * SHA256_BLOCK_BYTES };
+    compress(state, both, LANES);
+  }
+  for (size_t n = common; n < blocks_a; n++) {
+    const uint8_t *one[1] = { a + n * SHA256_BLOCK_BYTES };
+    compress(&state[0], one, 1);
+  }
+  for (size_t n = common; n < blocks_b; n++) {
+    const uint8_t *one[1] = { b + n * SHA256_BLOCK_BYTES };
+    compress(&state[1], one, 1);
+  }
+  words_of_lane(state[0], h_a);
+  if (blocks_b > 0) words_of_lane(state[1], h_b);
+}
+
 #else
 
 int sha256_ni_available(void) { return 0; }
+
+void sha256_ni_blocks(uint32_t h_a[8], const uint8_t *a, size_t blocks_a, uint32_t h_b[8], const uint8_t *b, size_t blocks_b) {
+  (void)h_a; (void)a; (void)blocks_a; (void)h_b; (void)b; (void)blocks_b;
+}
 
 void sha256_ni_pair(const Sha256Message *a, const Sha256Message *b, uint8_t digest_a[32], uint8_t digest_b[32]) {
   (void)a; (void)b; (void)digest_a; (void)digest_b;

@@ -39,4 +39,12 @@ int sha256_ni_available(void);
  */
 void sha256_ni_pair(const Sha256Message *a, const Sha256Message *b, uint8_t digest_a[32], uint8_t digest_b[32]);
 
+/*
+ * Whole 64-byte blocks into two running hashes (words a..h): `blocks_a` of
+ * `a` into h_a and `blocks_b` of `b` into h_b, two at a time while both
+ * have blocks left. blocks_b may be 0 (h_b and b are then not used). Call
+ * only when sha256_ni_available().
+ */
+void sha256_ni_blocks(uint32_t h_a[8], const uint8_t *a, size_t blocks_a, uint32_t h_b[8], const uint8_t *b, size_t blocks_b);
+
 #endif

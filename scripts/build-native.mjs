@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-const sources = ['blux_native.c', 'ledger_scan.c', 'ledger_scan.h', 'sha256_ni.c', 'sha256_ni.h', 'sha256_openssl.h', 'binding.gyp'].map((name) => path.join(root, 'native', name));
+const sources = ['blux_native.c', 'ledger_scan.c', 'ledger_scan.h', 'sha256_ni.c', 'sha256_ni.h', 'sha256_openssl.h', 'sha256_stream.c', 'sha256_stream.h', 'binding.gyp'].map((name) => path.join(root, 'native', name));
 const built = path.join(root, 'native', 'build', 'Release', 'blux_native.node');
 const target = path.join(root, 'dist', 'native', 'blux_native.node');
 

@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   closeEnginePool,
   sha256Files,
+  planHashTasks,
   verifyEd25519Batch,
   verifyEd25519Parallel,
   type Ed25519VerifyItem,
@@ -152,6 +153,22 @@ describe('sha256Files', () => {
     const someFiles = tree.files.filter((_, i) => i < 8 || i >= tree.files.length - 4);
     const viaJs = await collect(sha256Files(someFiles, { jobs: 2, backend: 'js' }));
     expect(byPath(viaJs)).toEqual(new Map([...two].filter(([p]) => someFiles.some((f) => f.path === p))));
+  });
+
+  it('two files at a time (the addon\'s interleaved streams, where the CPU has the SHA extensions) gives what one at a time gives: odd read sizes, every file of the tree', async () => {
+    const byPath = (results: FileHashResult[]) => new Map(results.map((r) => [r.path, r]));
+    // auto: two at a time where the addon can; wasm: one at a time, always.
+    const oneAtATime = byPath(await collect(sha256Files(tree.files, { jobs: 2, backend: 'wasm' })));
+    for (const bufferSize of [4096 + 1, 65 * 1024 - 3]) {
+      expect(byPath(await collect(sha256Files(tree.files, { jobs: 2, backend: 'auto', bufferSize })))).toEqual(oneAtATime);
+    }
+  });
+
+  it('pairs big files in one task when the workers hash two at a time, biggest first', () => {
+    const files = [3, 100, 9, 1, 50, 40].map((mib, i) => ({ path: `f${i}`, size: mib * MIB }));
+    const names = (tasks: Array<Array<{ path: string }>>) => tasks.map((task) => task.map((file) => file.path));
+    expect(names(planHashTasks(files, 2))).toEqual([['f1'], ['f4'], ['f5'], ['f2'], ['f0'], ['f3']]);
+    expect(names(planHashTasks(files, 2, true))).toEqual([['f1', 'f4'], ['f5', 'f2'], ['f0', 'f3']]);
   });
 
   it('hashes a file read in many chunks to the plain SHA-256 of the whole file', async () => {

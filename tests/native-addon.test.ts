@@ -6,7 +6,7 @@
 // `npm test` builds the addon first (npm run build), so it must be there.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -139,7 +139,7 @@ describe('native addon: scanLines', () => {
 
   it('is used only after a self-test that a kernel saying yes (or no) to everything fails', () => {
     expect(selfTested(addon())).toBe(addon());
-    expect(() => selfTested({})).toThrow(/no createNames, hashImplementation, nameCount, nameOf, scanLines function/);
+    expect(() => selfTested({})).toThrow(/no createNames, hashImplementation, nameCount, nameOf, scanLines, sha256StreamDigest, sha256StreamInit, sha256StreamUpdate function/);
     const fake = (matched: number): Partial<NativeAddon> => ({
       ...addon(),
       scanLines: (_bytes, _filled, _atEnd, columns, rows, _names, _runs, result) => {
@@ -312,6 +312,96 @@ describe('native addon: scanLines', () => {
   it('an empty chunk: no rows, nothing read', () => {
     const scanned = scanText(new Uint8Array(0));
     expect([scanned.rows, scanned.fastRows, scanned.consumed]).toEqual([0, 0, 0]);
+  });
+});
+
+describe('native addon: streaming SHA-256, two files at a time', () => {
+  const NIST_DIR = path.join(import.meta.dirname, 'vectors', 'nist-sha256');
+  const nistVectors = (fileName: string): Array<{ message: Buffer; digest: string }> => {
+    const text = readFileSync(path.join(NIST_DIR, fileName), 'utf8');
+    const pattern = /^Len = (\d+)\r?\nMsg = ([0-9a-f]+)\r?\nMD = ([0-9a-f]{64})\r?$/gm;
+    return [...text.matchAll(pattern)].map(([, bits, msg, md]) => ({ message: Buffer.from(msg!, 'hex').subarray(0, Number(bits) / 8), digest: md! }));
+  };
+  const streams = (): boolean => addon().hashImplementation() === 'sha-ni';
+  const newState = (): Uint8Array => new Uint8Array(addon().sha256StreamBytes);
+  const digestOf = (state: Uint8Array): string => {
+    const digest = new Uint8Array(32);
+    addon().sha256StreamDigest(state, digest);
+    return Buffer.from(digest).toString('hex');
+  };
+  /** Two messages hashed side by side, fed in pieces of the sizes `cut` picks (0 included). */
+  const hashPair = (a: Uint8Array, b: Uint8Array, cut: () => number): [string, string] => {
+    const [sa, sb] = [newState(), newState()];
+    addon().sha256StreamInit(sa);
+    addon().sha256StreamInit(sb);
+    let [ia, ib] = [0, 0];
+    while (ia < a.length || ib < b.length) {
+      const [na, nb] = [Math.min(cut(), a.length - ia), Math.min(cut(), b.length - ib)];
+      addon().sha256StreamUpdate(sa, a.subarray(ia, ia + na), sb, b.subarray(ib, ib + nb));
+      [ia, ib] = [ia + na, ib + nb];
+    }
+    return [digestOf(sa), digestOf(sb)];
+  };
+
+  it('where the CPU has no SHA extensions, or they are turned off, the streams refuse to run', () => {
+    if (streams()) {
+      expect(() => addon().sha256StreamInit(newState())).not.toThrow();
+    } else {
+      expect(() => addon().sha256StreamInit(newState())).toThrow(/SHA extensions are not in use/);
+    }
+  });
+
+  it('NIST ShortMsg and LongMsg, in pairs side by side, fed whole and in pieces of 0-150 bytes', () => {
+    if (!streams()) return expect(() => addon().sha256StreamUpdate(newState(), new Uint8Array(1))).toThrow(/not in use/);
+    const vectors = [...nistVectors('SHA256ShortMsg.rsp'), ...nistVectors('SHA256LongMsg.rsp')];
+    expect(vectors.length).toBe(129);
+    const random = mulberry32(5);
+    for (let i = 0; i < vectors.length; i++) {
+      const a = vectors[i]!;
+      const b = vectors[(i * 37 + 11) % vectors.length]!;
+      expect(hashPair(a.message, b.message, () => 1 << 30)).toEqual([a.digest, b.digest]);
+      expect(hashPair(a.message, b.message, () => Math.floor(random() * 151))).toEqual([a.digest, b.digest]);
+    }
+  });
+
+  it('random messages up to 20 KiB of unequal lengths, random pieces, one stream alone too: node:crypto\'s digests', () => {
+    if (!streams()) return expect(() => addon().sha256StreamDigest(newState(), new Uint8Array(32))).toThrow(/not in use/);
+    const random = mulberry32(77);
+    for (let round = 0; round < 60; round++) {
+      const a = Uint8Array.from({ length: Math.floor(random() * 20_000) }, () => Math.floor(random() * 256));
+      const b = Uint8Array.from({ length: Math.floor(random() * 20_000) }, () => Math.floor(random() * 256));
+      const pieces = round % 3 === 0 ? () => 64 : () => Math.floor(random() * 5000);
+      expect(hashPair(a, b, pieces)).toEqual([createHash('sha256').update(a).digest('hex'), createHash('sha256').update(b).digest('hex')]);
+      const alone = newState();
+      addon().sha256StreamInit(alone);
+      addon().sha256StreamUpdate(alone, a.subarray(0, 100));
+      addon().sha256StreamUpdate(alone, a.subarray(100));
+      expect(digestOf(alone)).toBe(createHash('sha256').update(a).digest('hex'));
+    }
+  });
+
+  it('refuses bad states and overlapping memory before writing anything', () => {
+    if (!streams()) return expect(() => addon().sha256StreamInit(newState())).toThrow(/not in use/);
+    const a = addon();
+    const call = (f: unknown, ...args: unknown[]): unknown => (f as (...x: unknown[]) => unknown)(...args);
+    expect(() => call(a.sha256StreamInit, new Uint8Array(a.sha256StreamBytes - 1))).toThrow(/state must be a Uint8Array of sha256StreamBytes bytes/);
+    expect(() => call(a.sha256StreamInit, new Uint8Array(new SharedArrayBuffer(a.sha256StreamBytes)))).toThrow(TypeError);
+    expect(() => call(a.sha256StreamUpdate, newState())).toThrow(/takes 2 or 4 arguments/);
+    expect(() => call(a.sha256StreamUpdate, newState(), 'abc')).toThrow(/dataA must be a Uint8Array/);
+    const shared = new Uint8Array(2 * a.sha256StreamBytes + 10);
+    const stateA = shared.subarray(0, a.sha256StreamBytes);
+    a.sha256StreamInit(stateA);
+    const before = Buffer.from(shared);
+    expect(() => a.sha256StreamUpdate(stateA, shared.subarray(a.sha256StreamBytes - 5, a.sha256StreamBytes + 5))).toThrow(/must not share memory/);
+    expect(() => a.sha256StreamUpdate(stateA, new Uint8Array(3), shared.subarray(5, 5 + a.sha256StreamBytes), new Uint8Array(3))).toThrow(/must not share memory/);
+    expect(Buffer.from(shared).equals(before)).toBe(true);
+    // A state whose waiting-byte count is a block or more is corrupt (it would index past the block).
+    const corrupt = newState();
+    a.sha256StreamInit(corrupt);
+    new DataView(corrupt.buffer).setUint32(40, 64, true);
+    expect(() => a.sha256StreamUpdate(corrupt, new Uint8Array(10))).toThrow(/state is corrupt/);
+    expect(() => a.sha256StreamDigest(corrupt, new Uint8Array(32))).toThrow(/state is corrupt/);
+    expect(() => call(a.sha256StreamDigest, newState(), new Uint8Array(31))).toThrow(/digest must be a Uint8Array of 32 bytes/);
   });
 });
 

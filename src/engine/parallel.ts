@@ -7,6 +7,7 @@ import { resolveBackendName } from './backend-name.js';
 import { getBackend } from './index.js';
 import { AUTO_WASM_MIN_BATCH } from './backends/auto.js';
 import { checkJobs, defaultJobs, getEnginePool, isEnginePoolWarm } from './pool.js';
+import { nativeAddon } from '../native/addon.js';
 import { ed25519ShapeFailure } from './precheck.js';
 import type { BackendName, Ed25519VerifyItem } from './types.js';
 import {
@@ -132,16 +133,21 @@ function schedulingSize(file: FileToHash): number {
 /**
  * Groups files into tasks, biggest first: the long tasks start early and the
  * run ends on small ones, instead of one core hashing a big file alone at the end.
+ * With `bigFilesInPairs` (the worker hashes two files at a time, worker.ts's
+ * hashFilesTwoAtATime) a big file shares its task with the next one, of
+ * about its size: alone, it would hash at half the speed.
  */
-function planHashTasks(files: readonly FileToHash[], jobs: number): FileToHash[][] {
+export function planHashTasks(files: readonly FileToHash[], jobs: number, bigFilesInPairs = false): FileToHash[][] {
   const bySizeDescending = [...files].sort((a, b) => schedulingSize(b) - schedulingSize(a));
-  const filesPerTask = Math.min(MAX_TASK_FILES, Math.max(1, Math.ceil(files.length / (jobs * TASKS_PER_WORKER))));
+  const filesPerTask = Math.min(MAX_TASK_FILES, Math.max(bigFilesInPairs ? 2 : 1, Math.ceil(files.length / (jobs * TASKS_PER_WORKER))));
+  const taskBytes = bigFilesInPairs ? 2 * MAX_TASK_BYTES : MAX_TASK_BYTES;
   const tasks: FileToHash[][] = [];
   let current: FileToHash[] = [];
   let currentBytes = 0;
   for (const file of bySizeDescending) {
     const size = schedulingSize(file);
-    if (current.length > 0 && (current.length >= filesPerTask || currentBytes + size > MAX_TASK_BYTES)) {
+    const pairs = bigFilesInPairs && current.length === 1 && currentBytes >= MAX_TASK_BYTES;
+    if (current.length > 0 && !pairs && (current.length >= filesPerTask || currentBytes + size > taskBytes)) {
       tasks.push(current);
       current = [];
       currentBytes = 0;
@@ -151,6 +157,13 @@ function planHashTasks(files: readonly FileToHash[], jobs: number): FileToHash[]
   }
   if (current.length > 0) tasks.push(current);
   return tasks;
+}
+
+/** Whether the workers will hash two files at a time (worker.ts's twoLaneHasher decides the same way). */
+function hashesTwoFilesAtATime(backend: BackendName): boolean {
+  if (backend !== 'native' && backend !== 'auto') return false;
+  const addon = nativeAddon();
+  return addon !== null && addon.hashImplementation() === 'sha-ni';
 }
 
 /** A worker that threw or died: not something the caller did, so an internal error naming the cause. */
@@ -252,7 +265,7 @@ async function* hashInPool(
           throw workerFailure(cause);
         });
       };
-      const tasks = planHashTasks(files, opts.jobs);
+      const tasks = planHashTasks(files, opts.jobs, hashesTwoFilesAtATime(opts.backend));
       const window = opts.jobs * TASKS_IN_FLIGHT_PER_WORKER;
       for await (const { input, output } of settleWindowed(tasks, window, runTask, aborted.promise)) {
         yield* resultsOfTask(input, output);

@@ -20,11 +20,13 @@ import { createRequire } from 'node:module';
 import { BluxError } from '../errors.js';
 import { getBackend } from './index.js';
 import { describeFileError } from './file-errors.js';
+import { nativeAddon, type NativeAddon } from '../native/addon.js';
 import type { BackendName, Ed25519VerifyItem } from './types.js';
 import type { RangeCheckReply, RangeCheckTask } from '../audit/range-check.js';
 import type { MerkleCountTask } from '../transparency/worker-tasks.js';
 
 type PiscinaExports = typeof import('piscina');
+type SharedHashAddon = Pick<NativeAddon, 'sha256StreamBytes' | 'sha256StreamInit' | 'sha256StreamUpdate' | 'sha256StreamDigest'>;
 
 let piscinaExports: PiscinaExports | undefined;
 
@@ -151,6 +153,112 @@ function hashOpenFile(fd: number, task: HashFilesTask, buffer: Buffer): { digest
   return { digest: hasher.digest(), size };
 }
 
+/** Where a task's digests, sizes and failures go. */
+interface HashFilesOutput {
+  digests: Uint8Array;
+  sizes: Float64Array;
+  failures: FileFailure[];
+}
+
+let secondReadBuffer: Buffer | undefined;
+
+/** One file being hashed by a lane of hashFilesTwoAtATime. */
+interface HashLane {
+  /** The task's index of the file, or -1 when the lane has no file left. */
+  index: number;
+  fd: number;
+  size: number;
+  readonly state: Uint8Array;
+  readonly buffer: Buffer;
+}
+
+/**
+ * The files of a task two at a time on this one thread: each lane reads its
+ * file front to back into its own buffer, and both buffers go to the addon
+ * in one call, which interleaves the two SHA-256 streams (the x86 SHA
+ * extensions: one stream runs at the latency of its round instructions, two
+ * nearly twice as fast). A lane whose file ends takes the task's next file.
+ * Same results and failures as hashing one file at a time.
+ */
+function hashFilesTwoAtATime(task: HashFilesTask, addon: SharedHashAddon, output: HashFilesOutput): void {
+  const { paths, control } = task;
+  if (secondReadBuffer?.length !== task.bufferSize) secondReadBuffer = Buffer.allocUnsafeSlow(task.bufferSize);
+  const lanes: HashLane[] = [readBufferOfSize(task.bufferSize), secondReadBuffer].map((buffer) => ({
+    index: -1, fd: -1, size: 0, state: new Uint8Array(addon.sha256StreamBytes), buffer,
+  }));
+  let next = 0;
+  const fileDone = (): void => void Atomics.add(control, HashControlCell.filesDone, 1n);
+  const close = (lane: HashLane): void => {
+    if (lane.fd !== -1) closeSync(lane.fd);
+    lane.fd = -1;
+    lane.index = -1;
+  };
+  /** The lane's next file, or none left; a file that cannot be opened is a failure and the next one is tried. */
+  const takeNextFile = (lane: HashLane): void => {
+    close(lane);
+    while (next < paths.length) {
+      const index = next++;
+      try {
+        lane.fd = openSync(paths[index]!, 'r');
+        lane.index = index;
+        lane.size = 0;
+        addon.sha256StreamInit(lane.state);
+        return;
+      } catch (error) {
+        output.failures.push(failureOf(index, error));
+        fileDone();
+      }
+    }
+  };
+  /** The next piece of the lane's file into its buffer (0: no file left); a finished or failed file is settled on the way. */
+  const fill = (lane: HashLane): number => {
+    while (lane.index !== -1) {
+      let bytesRead: number;
+      try {
+        // Opening a directory succeeds on Linux; the first read fails (EISDIR).
+        bytesRead = readSync(lane.fd, lane.buffer, 0, lane.buffer.length, lane.size);
+      } catch (error) {
+        output.failures.push(failureOf(lane.index, error));
+        fileDone();
+        takeNextFile(lane);
+        continue;
+      }
+      if (bytesRead > 0) return bytesRead;
+      addon.sha256StreamDigest(lane.state, output.digests.subarray(lane.index * SHA256_LENGTH, (lane.index + 1) * SHA256_LENGTH));
+      output.sizes[lane.index] = lane.size;
+      fileDone();
+      takeNextFile(lane);
+    }
+    return 0;
+  };
+
+  try {
+    for (const lane of lanes) takeNextFile(lane);
+    const [a, b] = lanes as [HashLane, HashLane];
+    for (;;) {
+      if (Atomics.load(control, HashControlCell.cancelled) !== 0n) throw new HashRunCancelled();
+      const filledA = fill(a);
+      const filledB = fill(b);
+      if (filledA === 0 && filledB === 0) break;
+      if (filledA > 0 && filledB > 0) addon.sha256StreamUpdate(a.state, a.buffer.subarray(0, filledA), b.state, b.buffer.subarray(0, filledB));
+      else if (filledA > 0) addon.sha256StreamUpdate(a.state, a.buffer.subarray(0, filledA));
+      else addon.sha256StreamUpdate(b.state, b.buffer.subarray(0, filledB));
+      a.size += filledA;
+      b.size += filledB;
+      Atomics.add(control, HashControlCell.bytesDone, BigInt(filledA + filledB));
+    }
+  } finally {
+    for (const lane of lanes) close(lane);
+  }
+}
+
+/** The addon's file hashing, when this task may use it: the native or auto backend, on a CPU with the SHA extensions. */
+function twoLaneHasher(backend: BackendName): SharedHashAddon | null {
+  if (backend !== 'native' && backend !== 'auto') return null;
+  const addon = nativeAddon();
+  return addon !== null && addon.hashImplementation() === 'sha-ni' ? addon : null;
+}
+
 /** Worker task: SHA-256 of whole files. A file that cannot be read is a failure entry, never an exception. */
 export function hashFiles(task: HashFilesTask): unknown {
   const count = task.paths.length;
@@ -160,7 +268,9 @@ export function hashFiles(task: HashFilesTask): unknown {
   const failures: FileFailure[] = [];
   const buffer = readBufferOfSize(task.bufferSize);
 
-  task.paths.forEach((path, index) => {
+  const addon = count >= 2 ? twoLaneHasher(task.backend) : null;
+  if (addon !== null) hashFilesTwoAtATime(task, addon, { digests, sizes, failures });
+  else task.paths.forEach((path, index) => {
     try {
       const fd = openSync(path, 'r');
       try {

@@ -25,6 +25,16 @@ export interface NativeAddon {
   createNames(): NativeNames;
   /** How scanLines hashes: the x86 SHA extensions two lines at a time, or OpenSSL (no extensions, or BLUX_REG_SHA_NI=off). */
   hashImplementation(): 'sha-ni' | 'openssl';
+  /**
+   * Streaming SHA-256 of two files at a time (native/sha256_stream.h), only
+   * where hashImplementation() is 'sha-ni' (else they throw): a stream's state
+   * is a Uint8Array of sha256StreamBytes bytes; update absorbs data into one
+   * stream, or into two interleaved; digest writes 32 bytes.
+   */
+  readonly sha256StreamBytes: number;
+  sha256StreamInit(state: Uint8Array): void;
+  sha256StreamUpdate(stateA: Uint8Array, dataA: Uint8Array, stateB?: Uint8Array, dataB?: Uint8Array): void;
+  sha256StreamDigest(state: Uint8Array, digest: Uint8Array): void;
   nameCount(names: NativeNames): number;
   /** The name with id `id` (below nameCount). */
   nameOf(names: NativeNames, id: number): string;
@@ -67,7 +77,7 @@ function load(file: string): NativeAddon {
   return selfTested(module.exports);
 }
 
-const ADDON_FUNCTIONS = ['createNames', 'hashImplementation', 'nameCount', 'nameOf', 'scanLines'] as const;
+const ADDON_FUNCTIONS = ['createNames', 'hashImplementation', 'nameCount', 'nameOf', 'scanLines', 'sha256StreamDigest', 'sha256StreamInit', 'sha256StreamUpdate'] as const;
 /** The smallest canonical entry the scanner takes; its entry_hash is the SHA-256 of `{"prev_hash":null}`. */
 const SELF_TEST_MESSAGE = '{"prev_hash":null}';
 const MATCHED_COLUMN = COLUMN_NAMES.indexOf('matched');
@@ -93,7 +103,29 @@ export function selfTested(candidate: Partial<NativeAddon>): NativeAddon {
   if (result[0] !== 2 || result[1] !== 2 || matched[0] !== 1 || matched[1] !== 0) {
     throw new Error(`its self-test failed (rows ${result[0]}, canonical ${result[1]}, verified ${matched.join(',')}; expected 2, 2, 1,0)`);
   }
+  if (addon.hashImplementation() === 'sha-ni') selfTestStreams(addon);
   return addon;
+}
+
+/**
+ * The file-hashing streams, when the CPU lets them run: "abc" and the
+ * 448-bit message of FIPS 180-2 appendix B.2 hashed side by side, each in
+ * two pieces (a block's padding and a waiting partial block both crossed).
+ */
+function selfTestStreams(addon: NativeAddon): void {
+  const messages = ['abc', 'abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq'].map((text) => new TextEncoder().encode(text));
+  const wanted = ['ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad', '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1'];
+  const [a, b] = messages.map(() => new Uint8Array(addon.sha256StreamBytes)) as [Uint8Array, Uint8Array];
+  addon.sha256StreamInit(a);
+  addon.sha256StreamInit(b);
+  addon.sha256StreamUpdate(a, messages[0]!.subarray(0, 1), b, messages[1]!.subarray(0, 30));
+  addon.sha256StreamUpdate(a, messages[0]!.subarray(1), b, messages[1]!.subarray(30));
+  const digests = [a, b].map((state) => {
+    const digest = new Uint8Array(32);
+    addon.sha256StreamDigest(state, digest);
+    return Buffer.from(digest).toString('hex');
+  });
+  if (digests[0] !== wanted[0] || digests[1] !== wanted[1]) throw new Error('its self-test of the file-hashing streams failed');
 }
 
 /** Loads and self-tests the addon once per thread; never throws. */
