@@ -217,10 +217,14 @@ static uint8_t *stream_arg(napi_env env, napi_value value, const char *message) 
   return view.data;
 }
 
-/* Copies a stream's state in; refuses one whose waiting bytes are not fewer than a block (corrupt). */
+/* Copies a stream's state in; refuses one whose digest was taken, or whose waiting bytes are not fewer than a block (corrupt). */
 static int load_stream(napi_env env, const uint8_t *state, Sha256Stream *stream) {
   memcpy(stream, state, sizeof(*stream));
-  if (stream->pending >= 64) {
+  if (stream->finished == 1) {
+    napi_throw_range_error(env, NULL, "sha256 stream: its digest was taken already (sha256StreamInit starts a new one)");
+    return 0;
+  }
+  if (stream->pending >= 64 || stream->finished != 0) {
     napi_throw_range_error(env, NULL, "sha256 stream: the state is corrupt");
     return 0;
   }

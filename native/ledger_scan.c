@@ -16,8 +16,40 @@
 
 #include <stdlib.h>
 #include <string.h>
-#if defined(__SSE2__)
+#if defined(__SSE2__) || defined(_M_X64)
 #include <emmintrin.h>
+#endif
+#if defined(_MSC_VER)
+#include <intrin.h>
+#endif
+
+/* Index of the lowest set bit of a non-zero word (GCC/Clang builtins; MSVC's bit scans). */
+static inline unsigned trailing_zeros32(unsigned word) {
+#if defined(_MSC_VER)
+  unsigned long index;
+  _BitScanForward(&index, word);
+  return (unsigned)index;
+#else
+  return (unsigned)__builtin_ctz(word);
+#endif
+}
+
+static inline size_t trailing_zeros64(uint64_t word) {
+#if defined(_MSC_VER)
+  unsigned long index;
+  _BitScanForward64(&index, word);
+  return (size_t)index;
+#else
+  return (size_t)__builtin_ctzll(word);
+#endif
+}
+
+#if defined(_MSC_VER)
+#define ATOMIC_LOAD(x) ((int)_InterlockedOr((volatile long *)&(x), 0))
+#define ATOMIC_STORE(x, v) ((void)_InterlockedExchange((volatile long *)&(x), (long)(v)))
+#else
+#define ATOMIC_LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define ATOMIC_STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 #endif
 
 #define QUOTE 0x22
@@ -103,7 +135,7 @@ static const uint8_t *skip_plain(const uint8_t *p, const uint8_t *end) {
     const __m128i printable = _mm_and_si128(_mm_cmpgt_epi8(v, below_printable), _mm_cmplt_epi8(v, above_printable));
     const __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash));
     const unsigned plain = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(special, printable));
-    if (plain != 0xffff) return p + __builtin_ctz(~plain);
+    if (plain != 0xffff) return p + trailing_zeros32(~plain);
     p += 16;
   }
 #endif
@@ -161,7 +193,7 @@ static inline const uint8_t *next_quote(const Scan *scan, const uint8_t *p) {
     if (++word >= words) return NULL;
     bits = scan->quote_bits[word];
   }
-  return scan->line_start + word * 64 + (size_t)__builtin_ctzll(bits) + 1;
+  return scan->line_start + word * 64 + trailing_zeros64(bits) + 1;
 }
 
 /* Python writes `\uXXXX` only for control characters without a short escape and for U+007F and above; surrogates go to the slow path. */
@@ -581,9 +613,23 @@ static void record_match(const Columns *c, const uint8_t *bytes, int32_t row, co
  * extensions where the CPU has them (sha256_ni.h), else (and for a message
  * too long for them) one at a time with OpenSSL. Returns -1 when OpenSSL failed.
  */
+/* OpenSSL's state, set up at the first message that needs it (with the SHA extensions, most calls never do). */
+typedef struct {
+  Sha256State state;
+  int ready;
+} LazySha256;
+
+static int openssl_sha256(LazySha256 *sha, const Sha256Message *m, uint8_t digest[SHA256_DIGEST_BYTES]) {
+  if (!sha->ready) {
+    if (!sha256_begin(&sha->state)) return 0;
+    sha->ready = 1;
+  }
+  return sha256_of_two(&sha->state, m->first, m->first_length, m->second, m->second_length, digest);
+}
+
 static int check_entry_hashes(const Columns *c, const uint8_t *bytes, int32_t rows, int use_sha_ni) {
-  Sha256State sha;
-  if (!sha256_begin(&sha)) return -1;
+  LazySha256 sha;
+  memset(&sha, 0, sizeof(sha));
   int status = 0;
   int32_t waiting = -1; /* a fast row whose message waits for a partner */
   uint8_t digest[SHA256_DIGEST_BYTES], partner_digest[SHA256_DIGEST_BYTES];
@@ -600,7 +646,7 @@ static int check_entry_hashes(const Columns *c, const uint8_t *bytes, int32_t ro
       record_match(c, bytes, waiting, partner_digest);
       record_match(c, bytes, row, digest);
       waiting = -1;
-    } else if (sha256_of_two(&sha, message.first, message.first_length, message.second, message.second_length, digest)) {
+    } else if (openssl_sha256(&sha, &message, digest)) {
       record_match(c, bytes, row, digest);
     } else {
       status = -1;
@@ -608,25 +654,29 @@ static int check_entry_hashes(const Columns *c, const uint8_t *bytes, int32_t ro
   }
   if (status == 0 && waiting >= 0) {
     const Sha256Message last = message_of_row(c, bytes, waiting);
-    if (sha256_of_two(&sha, last.first, last.first_length, last.second, last.second_length, digest)) record_match(c, bytes, waiting, digest);
+    if (openssl_sha256(&sha, &last, digest)) record_match(c, bytes, waiting, digest);
     else status = -1;
   }
-  sha256_end(&sha);
+  /* Also after a failed set-up: the EVP free functions take NULL, and sha256_begin assigned both pointers. */
+  if (sha.ready || status != 0) sha256_end(&sha.state);
   return status;
 }
 
 /*
  * Whether to hash with the SHA extensions: when the CPU has them, unless
  * BLUX_REG_SHA_NI=off (so the OpenSSL path can be tested and compared on
- * any machine). Decided once (a race between threads only decides twice).
+ * any machine). Decided once per process; threads racing to decide the
+ * same value is why the load and store are atomic.
  */
 static int sha_ni_usable(void) {
-  static volatile int known = -1;
-  if (known < 0) {
+  static int known = -1;
+  int value = ATOMIC_LOAD(known);
+  if (value < 0) {
     const char *setting = getenv("BLUX_REG_SHA_NI");
-    known = setting != NULL && strcmp(setting, "off") == 0 ? 0 : sha256_ni_available();
+    value = setting != NULL && strcmp(setting, "off") == 0 ? 0 : sha256_ni_available();
+    ATOMIC_STORE(known, value);
   }
-  return known;
+  return value;
 }
 
 /* A fast line the JS side may count within a run: verified, unsigned, every name by id (see ledger_scan.h). */

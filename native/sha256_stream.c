@@ -76,4 +76,5 @@ void sha256_stream_final(Sha256Stream *stream, uint8_t digest[32]) {
     digest[4 * i + 2] = (uint8_t)(stream->h[i] >> 8);
     digest[4 * i + 3] = (uint8_t)stream->h[i];
   }
+  stream->finished = 1;
 }

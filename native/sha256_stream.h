@@ -21,7 +21,8 @@ typedef struct {
   uint64_t length;
   /* Bytes of `block` waiting for the rest of their block. */
   uint32_t pending;
-  uint32_t reserved;
+  /* 1 once the digest was taken: the stream takes nothing more. */
+  uint32_t finished;
   uint8_t block[64];
 } Sha256Stream;
 
