@@ -91,9 +91,10 @@ static LedgerNames *names_arg(napi_env env, napi_value value) {
 }
 
 static void free_names(napi_env env, void *data, void *hint) {
-  (void)env;
   (void)hint;
   free(data);
+  int64_t adjusted;
+  napi_adjust_external_memory(env, -(int64_t)sizeof(LedgerNames), &adjusted);
 }
 
 /* createNames(): a fresh, empty name table for one scanner (freed with it by the garbage collector). */
@@ -107,6 +108,9 @@ static napi_value create_names(napi_env env, napi_callback_info info) {
     THROW_TYPE(env, "createNames: N-API call failed");
   }
   CHECK_NAPI(env, napi_type_tag_object(env, external, &NAMES_TAG));
+  /* Tell the garbage collector what the table holds, so dropped scanners are collected in time. */
+  int64_t adjusted;
+  CHECK_NAPI(env, napi_adjust_external_memory(env, (int64_t)sizeof(LedgerNames), &adjusted));
   return external;
 }
 

@@ -267,6 +267,25 @@ describe('job count', () => {
     await expect(getEnginePool(2).run(64 * 1024, { name: 'warmLedgerAudit' })).resolves.toBe(0);
   });
 
+  it('a thread checks the ranges queued on it one after another: one scratch, not one per waiting range', async () => {
+    // A fresh copy of the modules: no scratch left by the audits above.
+    vi.resetModules();
+    const worker = await import('../src/engine/worker.js');
+    const fresh = await import('../src/audit/range-check.js');
+    const file = writeLedger(joinLines(generateLedgerLines(40, { seed: 25 })));
+    const task = { file, start: 0, end: fs.statSync(file).size, chunkSize: 64 * 1024, kernel: 'native' as const, ed25519Backend: 'native' as const, trust: NO_TRUST };
+    // Three at once, as piscina hands them to a thread with a queue: started together, they took turns
+    // chunk by chunk with a scratch each (two kept idle afterwards).
+    const replies = await Promise.all([worker.auditLedgerRange(task), worker.auditLedgerRange(task), worker.auditLedgerRange(task)]);
+    expect(replies.map((r) => r.lines)).toEqual([40, 40, 40]);
+    expect(fresh.idleScratchChunkSizes()).toEqual([64 * 1024]);
+    // A failed range does not stop the ones queued after it.
+    const missing = { ...task, file: path.join(scratch, 'gone.jsonl') };
+    const [gone, after] = await Promise.allSettled([worker.auditLedgerRange(missing), worker.auditLedgerRange(task)]);
+    expect(gone.status).toBe('rejected');
+    expect(after).toMatchObject({ status: 'fulfilled', value: { lines: 40 } });
+  });
+
   it('warms a pool once: the CLI prestarts from its early start and again from the command', async () => {
     const file = writeLedger(joinLines(generateLedgerLines(40, { seed: 24 })));
     await closeEnginePool();
