@@ -34,6 +34,19 @@
 /* Tags the name tables this addon made, so a call cannot be handed some other external. */
 static const napi_type_tag NAMES_TAG = { 0x626c75782d726567ULL, 0x6c65646765726e6dULL };
 
+/*
+ * The call's arguments into argv (room for `most`); their count into *argc.
+ * False, with a TypeError naming `usage`, unless there are `fewest` to `most`.
+ */
+static bool args_of(napi_env env, napi_callback_info info, napi_value *argv, size_t fewest, size_t most, size_t *argc, const char *usage) {
+  *argc = most;
+  if (napi_get_cb_info(env, info, argc, argv, NULL, NULL) != napi_ok || *argc < fewest || *argc > most) {
+    napi_throw_type_error(env, NULL, usage);
+    return false;
+  }
+  return true;
+}
+
 /* A typed array's elements (already offset by its byteOffset) and length. */
 typedef struct {
   void *data;
@@ -116,10 +129,9 @@ static napi_value create_names(napi_env env, napi_callback_info info) {
 
 /* nameCount(names): how many names the table holds (ids 0 .. count - 1). */
 static napi_value name_count(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
+  size_t argc;
   napi_value argv[1];
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 1) THROW_TYPE(env, "nameCount(names) takes 1 argument");
+  if (!args_of(env, info, argv, 1, 1, &argc, "nameCount(names) takes 1 argument")) return NULL;
   LedgerNames *names = names_arg(env, argv[0]);
   if (names == NULL) return NULL;
   napi_value count;
@@ -129,10 +141,9 @@ static napi_value name_count(napi_env env, napi_callback_info info) {
 
 /* nameOf(names, id): the name with that id, as a latin1 string (names are ASCII: raw UTF-8 sends a line to the slow path). */
 static napi_value name_of(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
+  size_t argc;
   napi_value argv[2];
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 2) THROW_TYPE(env, "nameOf(names, id) takes 2 arguments");
+  if (!args_of(env, info, argv, 2, 2, &argc, "nameOf(names, id) takes 2 arguments")) return NULL;
   LedgerNames *names = names_arg(env, argv[0]);
   if (names == NULL) return NULL;
   const int64_t id = integer_arg(env, argv[1], 0, LEDGER_MAX_NAMES - 1, "nameOf: id must be an integer below the table's size");
@@ -155,10 +166,9 @@ static napi_value name_of(napi_env env, napi_callback_info info) {
  * The output arrays may share no memory with `bytes` or each other.
  */
 static napi_value scan_lines(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
+  size_t argc;
   napi_value argv[8];
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 8) THROW_TYPE(env, "scanLines(bytes, filled, atEnd, columns, rows, names, runs, result) takes 8 arguments");
+  if (!args_of(env, info, argv, 8, 8, &argc, "scanLines(bytes, filled, atEnd, columns, rows, names, runs, result) takes 8 arguments")) return NULL;
 
   TypedView bytes, columns, runs, result;
   if (!typed_view_of(env, argv[0], napi_uint8_array, &bytes)) THROW_TYPE(env, "scanLines: bytes must be a Uint8Array over an ArrayBuffer");
@@ -243,10 +253,9 @@ static int sha_extensions_in_use(napi_env env) {
 
 /* sha256StreamInit(state: Uint8Array): a fresh stream in `state` (sha256StreamBytes bytes). */
 static napi_value sha256_stream_init_js(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
+  size_t argc;
   napi_value argv[1];
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 1) THROW_TYPE(env, "sha256StreamInit(state) takes 1 argument");
+  if (!args_of(env, info, argv, 1, 1, &argc, "sha256StreamInit(state) takes 1 argument")) return NULL;
   if (!sha_extensions_in_use(env)) return NULL;
   uint8_t *state = stream_arg(env, argv[0], "sha256StreamInit: state must be a Uint8Array of sha256StreamBytes bytes over an ArrayBuffer");
   if (state == NULL) return NULL;
@@ -262,10 +271,10 @@ static napi_value sha256_stream_init_js(napi_env env, napi_callback_info info) {
  * share memory with each other or with the data.
  */
 static napi_value sha256_stream_update_js(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
+  size_t argc;
   napi_value argv[4];
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 2 && argc != 4) THROW_TYPE(env, "sha256StreamUpdate(stateA, dataA[, stateB, dataB]) takes 2 or 4 arguments");
+  if (!args_of(env, info, argv, 2, 4, &argc, "sha256StreamUpdate(stateA, dataA[, stateB, dataB]) takes 2 or 4 arguments")) return NULL;
+  if (argc == 3) THROW_TYPE(env, "sha256StreamUpdate(stateA, dataA[, stateB, dataB]) takes 2 or 4 arguments");
   if (!sha_extensions_in_use(env)) return NULL;
   uint8_t *state_a = stream_arg(env, argv[0], "sha256StreamUpdate: stateA must be a Uint8Array of sha256StreamBytes bytes over an ArrayBuffer");
   if (state_a == NULL) return NULL;
@@ -294,10 +303,9 @@ static napi_value sha256_stream_update_js(napi_env env, napi_callback_info info)
 
 /* sha256StreamDigest(state, digest: Uint8Array(32)): the SHA-256 of everything the stream absorbed (the stream is then spent). */
 static napi_value sha256_stream_digest_js(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
+  size_t argc;
   napi_value argv[2];
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 2) THROW_TYPE(env, "sha256StreamDigest(state, digest) takes 2 arguments");
+  if (!args_of(env, info, argv, 2, 2, &argc, "sha256StreamDigest(state, digest) takes 2 arguments")) return NULL;
   if (!sha_extensions_in_use(env)) return NULL;
   uint8_t *state = stream_arg(env, argv[0], "sha256StreamDigest: state must be a Uint8Array of sha256StreamBytes bytes over an ArrayBuffer");
   if (state == NULL) return NULL;

@@ -29,6 +29,19 @@ typedef struct {
   size_t second_length;
 } Sha256Message;
 
+/* FIPS 180-4: the initial hash value H(0) = a..h. */
+extern const uint32_t SHA256_H0[8];
+
+/*
+ * The padding (FIPS 180-4, 5.1.1) after the last `tail_length` (< 64) bytes
+ * of a message of `message_length` bytes, written from tail[tail_length]
+ * (room for 128 bytes from `tail`); returns the blocks from `tail` to hash: 1 or 2.
+ */
+size_t sha256_pad(uint8_t *tail, size_t tail_length, uint64_t message_length);
+
+/* The digest (the words a..h big-endian). */
+void sha256_digest_of_words(const uint32_t h[8], uint8_t digest[32]);
+
 /* 1 when this CPU (and this build) can run sha256_ni_pair. */
 int sha256_ni_available(void);
 

@@ -9,12 +9,9 @@
 
 #include "sha256_ni.h"
 
-/* FIPS 180-4, 5.3.3: H(0). */
-static const uint32_t H0[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
-
 void sha256_stream_init(Sha256Stream *stream) {
   memset(stream, 0, sizeof(*stream));
-  memcpy(stream->h, H0, sizeof(H0));
+  memcpy(stream->h, SHA256_H0, sizeof(stream->h));
 }
 
 /* Tops up the stream's waiting block from `*data`; compresses it once full. */
@@ -57,24 +54,10 @@ void sha256_stream_update2(Sha256Stream *stream_a, const uint8_t *a, size_t a_le
 }
 
 void sha256_stream_final(Sha256Stream *stream, uint8_t digest[32]) {
-  /* FIPS 180-4, 5.1.1: 0x80, zeros to 56 bytes mod 64, the length in bits big-endian. */
-  const uint64_t bits = stream->length * 8;
-  uint8_t *block = stream->block;
-  size_t at = stream->pending;
-  block[at++] = 0x80;
-  if (at > SHA256_BLOCK_BYTES - 8) {
-    memset(block + at, 0, SHA256_BLOCK_BYTES - at);
-    sha256_ni_blocks(stream->h, block, 1, NULL, NULL, 0);
-    at = 0;
-  }
-  memset(block + at, 0, SHA256_BLOCK_BYTES - 8 - at);
-  for (int i = 0; i < 8; i++) block[SHA256_BLOCK_BYTES - 1 - i] = (uint8_t)(bits >> (8 * i));
-  sha256_ni_blocks(stream->h, block, 1, NULL, NULL, 0);
-  for (int i = 0; i < 8; i++) {
-    digest[4 * i] = (uint8_t)(stream->h[i] >> 24);
-    digest[4 * i + 1] = (uint8_t)(stream->h[i] >> 16);
-    digest[4 * i + 2] = (uint8_t)(stream->h[i] >> 8);
-    digest[4 * i + 3] = (uint8_t)stream->h[i];
-  }
+  uint8_t tail[2 * SHA256_BLOCK_BYTES];
+  memcpy(tail, stream->block, stream->pending);
+  const size_t blocks = sha256_pad(tail, stream->pending, stream->length);
+  sha256_ni_blocks(stream->h, tail, blocks, NULL, NULL, 0);
+  sha256_digest_of_words(stream->h, digest);
   stream->finished = 1;
 }

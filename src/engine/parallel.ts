@@ -7,7 +7,6 @@ import { resolveBackendName } from './backend-name.js';
 import { getBackend } from './index.js';
 import { AUTO_WASM_MIN_BATCH } from './backends/auto.js';
 import { checkJobs, defaultJobs, getEnginePool, isEnginePoolWarm } from './pool.js';
-import { nativeAddon } from '../native/addon.js';
 import { ed25519ShapeFailure } from './precheck.js';
 import type { BackendName, Ed25519VerifyItem } from './types.js';
 import {
@@ -15,6 +14,7 @@ import {
   HashControlCell,
   hashedFileAt,
   packEd25519Batch,
+  twoFileHasher,
   type HashFilesReply,
   type HashFilesTask,
   type VerifyEd25519Task,
@@ -159,13 +159,6 @@ export function planHashTasks(files: readonly FileToHash[], jobs: number, bigFil
   return tasks;
 }
 
-/** Whether the workers will hash two files at a time (worker.ts's twoLaneHasher decides the same way). */
-function hashesTwoFilesAtATime(backend: BackendName): boolean {
-  if (backend !== 'native' && backend !== 'auto') return false;
-  const addon = nativeAddon();
-  return addon !== null && addon.hashImplementation() === 'sha-ni';
-}
-
 /** A worker that threw or died: not something the caller did, so an internal error naming the cause. */
 function workerFailure(cause: unknown): BluxError {
   const reason = cause instanceof Error ? cause.message : String(cause);
@@ -265,7 +258,7 @@ async function* hashInPool(
           throw workerFailure(cause);
         });
       };
-      const tasks = planHashTasks(files, opts.jobs, hashesTwoFilesAtATime(opts.backend));
+      const tasks = planHashTasks(files, opts.jobs, twoFileHasher(opts.backend) !== null);
       const window = opts.jobs * TASKS_IN_FLIGHT_PER_WORKER;
       for await (const { input, output } of settleWindowed(tasks, window, runTask, aborted.promise)) {
         yield* resultsOfTask(input, output);

@@ -125,12 +125,14 @@ function failureOf(index: number, error: unknown): FileFailure {
   return { index, ...describeFileError(error) };
 }
 
-let readBuffer: Buffer | undefined;
+/** The thread's read buffers: one per file being hashed at once (hashFilesTwoAtATime uses two). */
+const readBuffers: Array<Buffer | undefined> = [];
 
-/** The thread's one read buffer, replaced only when a run asks for another size. */
-function readBufferOfSize(size: number): Buffer {
-  if (readBuffer?.length !== size) readBuffer = Buffer.allocUnsafeSlow(size);
-  return readBuffer;
+/** Read buffer `lane` of this thread, replaced only when a run asks for another size. */
+function readBufferOfSize(size: number, lane = 0): Buffer {
+  let buffer = readBuffers[lane];
+  if (buffer?.length !== size) readBuffers[lane] = buffer = Buffer.allocUnsafeSlow(size);
+  return buffer;
 }
 
 /**
@@ -160,8 +162,6 @@ interface HashFilesOutput {
   failures: FileFailure[];
 }
 
-let secondReadBuffer: Buffer | undefined;
-
 /** One file being hashed by a lane of hashFilesTwoAtATime. */
 interface HashLane {
   /** The task's index of the file, or -1 when the lane has no file left. */
@@ -182,8 +182,7 @@ interface HashLane {
  */
 function hashFilesTwoAtATime(task: HashFilesTask, addon: SharedHashAddon, output: HashFilesOutput): void {
   const { paths, control } = task;
-  if (secondReadBuffer?.length !== task.bufferSize) secondReadBuffer = Buffer.allocUnsafeSlow(task.bufferSize);
-  const lanes: HashLane[] = [readBufferOfSize(task.bufferSize), secondReadBuffer].map((buffer) => ({
+  const lanes: HashLane[] = [readBufferOfSize(task.bufferSize, 0), readBufferOfSize(task.bufferSize, 1)].map((buffer) => ({
     index: -1, fd: -1, size: 0, state: new Uint8Array(addon.sha256StreamBytes), buffer,
   }));
   let next = 0;
@@ -252,8 +251,12 @@ function hashFilesTwoAtATime(task: HashFilesTask, addon: SharedHashAddon, output
   }
 }
 
-/** The addon's file hashing, when this task may use it: the native or auto backend, on a CPU with the SHA extensions. */
-function twoLaneHasher(backend: BackendName): SharedHashAddon | null {
+/**
+ * The addon's file hashing, when `backend` may use it: native or auto, on a
+ * CPU with the SHA extensions. The main thread asks too, to plan the tasks
+ * (parallel.ts pairs big files when the workers hash two at a time).
+ */
+export function twoFileHasher(backend: BackendName): SharedHashAddon | null {
   if (backend !== 'native' && backend !== 'auto') return null;
   const addon = nativeAddon();
   return addon !== null && addon.hashImplementation() === 'sha-ni' ? addon : null;
@@ -268,7 +271,7 @@ export function hashFiles(task: HashFilesTask): unknown {
   const failures: FileFailure[] = [];
   const buffer = readBufferOfSize(task.bufferSize);
 
-  const addon = count >= 2 ? twoLaneHasher(task.backend) : null;
+  const addon = count >= 2 ? twoFileHasher(task.backend) : null;
   if (addon !== null) hashFilesTwoAtATime(task, addon, { digests, sizes, failures });
   else task.paths.forEach((path, index) => {
     try {
