@@ -443,17 +443,17 @@ describe('without the addon', () => {
   it('a copy of the library without the compiled file: the load fails softly and names the file', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'blux-no-addon-'));
     try {
-      // The loader and the one module it imports, in the library's layout.
-      for (const file of ['native/addon.js', 'audit/line-scanner.js']) {
+      // The loader and the modules it imports, in the package's layout.
+      for (const file of ['dist/native/addon.js', 'dist/audit/line-scanner.js', 'dist/io/package-files.js']) {
         mkdirSync(path.join(dir, path.dirname(file)), { recursive: true });
-        copyFileSync(path.join(REPO, 'dist', file), path.join(dir, file));
+        copyFileSync(path.join(REPO, file), path.join(dir, file));
       }
       writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
-      const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import { nativeAddonStatus } from ${JSON.stringify(pathToFileURL(path.join(dir, 'native', 'addon.js')).href)}; const s = nativeAddonStatus(); console.log(JSON.stringify({ loaded: s.addon !== null, why: s.unavailableBecause }));`], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import { nativeAddonStatus } from ${JSON.stringify(pathToFileURL(path.join(dir, 'dist', 'native', 'addon.js')).href)}; const s = nativeAddonStatus(); console.log(JSON.stringify({ loaded: s.addon !== null, why: s.unavailableBecause }));`], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
       const seen = JSON.parse(r.stdout) as { loaded: boolean; why: string };
       expect(seen.loaded).toBe(false);
-      expect(seen.why).toContain(`cannot load ${path.join(dir, 'native', 'blux_native.node')}`);
+      expect(seen.why).toContain(`cannot load ${path.join(dir, 'dist', 'native', 'blux_native.node')}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

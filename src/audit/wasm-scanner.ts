@@ -14,10 +14,10 @@
 import { Buffer } from 'node:buffer';
 import { hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 
 import { BluxError } from '../errors.js';
 import { COLUMN_NAMES, MAX_INTERNED_NAMES, SCAN_ROWS, type LineColumns, type LineScanner, type ScannedLines } from './line-scanner.js';
+import { packageFile } from '../io/package-files.js';
 
 // ---------------------------------------------------------------------------
 // WebAssembly: assembly/ledger, built to dist/wasm/ledger.wasm
@@ -29,10 +29,9 @@ declare const WebAssembly: {
   Instance: new (module: object, imports: object) => { readonly exports: object };
 };
 
-/** dist/wasm/ledger.wasm, whether this module runs compiled (dist/audit/) or from its source (tests). */
+/** dist/wasm/ledger.wasm (io/package-files.ts). */
 function ledgerWasmPath(): string {
-  const here = new URL(import.meta.url);
-  return fileURLToPath(here.pathname.endsWith('.ts') ? new URL('../../dist/wasm/ledger.wasm', here) : new URL('../wasm/ledger.wasm', here));
+  return packageFile('dist/wasm/ledger.wasm');
 }
 
 let wasmModule: object | undefined;

@@ -13,7 +13,6 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
 import { BluxError } from '../errors.js';
 import { resolveBackendName } from '../engine/backend-name.js';
 import { sha256Files, type FileHashResult, type FileToHash } from '../engine/index.js';
@@ -31,6 +30,7 @@ import {
 } from './report.js';
 import { inShard, type Shard } from './shard.js';
 import { startSignatureChecks, type GroupChecks } from './signature-checks.js';
+import { packageVersion } from '../io/package-files.js';
 
 export interface BatchProgress {
   readonly filesDone: number;
@@ -65,7 +65,7 @@ const MANIFEST_CONCURRENCY = 64;
 
 const toolVersion = (() => {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return packageVersion();
   } catch {
     return 'unknown';
   }

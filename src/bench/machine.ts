@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 
 import type { MachineDescription } from './types.js';
+import { packageVersion } from '../io/package-files.js';
 
 /** The libraries behind the backends and the harness. */
 const MEASURED_PACKAGES = ['sodium-native', 'hash-wasm', '@noble/ed25519', '@noble/hashes', 'piscina', 'tinybench'] as const;
@@ -45,8 +46,7 @@ function installedVersion(name: string): string {
 }
 
 export function packageVersions(): Record<string, string> {
-  const own = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  const versions: Record<string, string> = { 'blux-reg': own.version };
+  const versions: Record<string, string> = { 'blux-reg': packageVersion() };
   for (const name of MEASURED_PACKAGES) versions[name] = installedVersion(name);
   return versions;
 }

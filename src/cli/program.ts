@@ -3,7 +3,6 @@
  * print. Exit codes: 0 ok / valid, 1 verification failed, 2 usage or input
  * error.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_USAGE, reportError } from './output.js';
 import { registerAuditCommands } from './commands/audit.js';
@@ -17,8 +16,9 @@ import { registerSignCommand } from './commands/sign.js';
 import { registerSystemCommands } from './commands/system.js';
 import { registerTokenCommands } from './commands/tokens.js';
 import { registerVerifyCommands } from './commands/verify.js';
+import { packageVersion } from '../io/package-files.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const version = packageVersion();
 
 /** Wraps a command body: its return value becomes the exit code, a thrown error is printed as one line (exit 2). */
 function run(action: (cmd: Command) => Promise<number>) {

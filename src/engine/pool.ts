@@ -13,11 +13,11 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 
 import type { Piscina } from 'piscina';
 
 import { BluxError } from '../errors.js';
+import { packageFile, runningFromBundle } from '../io/package-files.js';
 
 /** Long enough that back-to-back calls (a CLI run, a batch job) reuse warm threads. */
 const IDLE_TIMEOUT_MS = 10_000;
@@ -179,20 +179,16 @@ let poolsCreated = 0;
 const closingPools = new Set<Promise<void>>();
 
 /**
- * Where the worker tasks live. The compiled package has `worker.js` right
- * beside this module (dist/engine/). When this module runs from its
- * TypeScript source (vitest imports src/engine/pool.ts), there is no
- * runnable worker beside it: worker threads load plain JavaScript, not the
- * test runner's transformed TypeScript. So from a `.ts` module the compiled
- * `<repo>/dist/engine/worker.js` is used; `npm test` builds before running
- * vitest, so it matches the sources.
+ * Where the worker tasks live: the bundled worker (loaded with its code cache
+ * by worker-entry.cjs, scripts/build-bundle.mjs) for the bundled command
+ * line, else the compiled `dist/engine/worker.js`.
+ * Also when this module runs from its TypeScript source (vitest): worker
+ * threads load plain JavaScript, not the test runner's transformed
+ * TypeScript, and `npm test` builds before running vitest, so it matches
+ * the sources.
  */
 export function workerFilePath(): string {
-  const here = new URL(import.meta.url);
-  const workerUrl = here.pathname.endsWith('.ts')
-    ? new URL('../../dist/engine/worker.js', here)
-    : new URL('./worker.js', here);
-  return fileURLToPath(workerUrl);
+  return packageFile(runningFromBundle() ? 'dist/bundle/worker-entry.cjs' : 'dist/engine/worker.js');
 }
 
 /** Default pool size: one thread per core the process may use. */

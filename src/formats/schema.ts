@@ -6,8 +6,8 @@
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import type { Ajv, ValidateFunction, ErrorObject } from 'ajv';
+import { packageFile, runningFromSources } from '../io/package-files.js';
 
 export type SchemaName =
   | 'manifest-1.0'
@@ -22,8 +22,7 @@ export type SchemaName =
   | 'proof-bundle'
   | 'bench-report';
 
-/** `dist/formats/schema.js` and `src/formats/schema.ts` both sit two levels below the package root. */
-const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
+const SCHEMA_DIR = packageFile('schemas/');
 
 const require = createRequire(import.meta.url);
 
@@ -35,8 +34,9 @@ const require = createRequire(import.meta.url);
  * schemas are compiled by ajv at first use.
  */
 function loadPrecompiled(): Partial<Record<SchemaName, ValidateFunction>> | null {
+  if (runningFromSources()) return null;
   try {
-    return require('./schema-validators.cjs') as Partial<Record<SchemaName, ValidateFunction>>;
+    return require(packageFile('dist/formats/schema-validators.cjs')) as Partial<Record<SchemaName, ValidateFunction>>;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return null;
     throw e;

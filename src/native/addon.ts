@@ -12,9 +12,9 @@
  */
 import { hash } from 'node:crypto';
 import { constants } from 'node:os';
-import { fileURLToPath } from 'node:url';
 
 import { COLUMN_NAMES, RUN_INTS_PER_ROW } from '../audit/line-scanner.js';
+import { packageFile } from '../io/package-files.js';
 
 /** A name table the addon made (an opaque handle; the addon checks its tag on every call). */
 export type NativeNames = { readonly __nativeNames: unique symbol };
@@ -56,10 +56,9 @@ export interface NativeAddonStatus {
   readonly unavailableBecause: string | null;
 }
 
-/** dist/native/blux_native.node, whether this module runs compiled (dist/native/) or from its source (tests). */
+/** dist/native/blux_native.node (io/package-files.ts). */
 export function nativeAddonPath(): string {
-  const here = new URL(import.meta.url);
-  return fileURLToPath(here.pathname.endsWith('.ts') ? new URL('../../dist/native/blux_native.node', here) : new URL('./blux_native.node', here));
+  return packageFile('dist/native/blux_native.node');
 }
 
 let status: NativeAddonStatus | undefined;

@@ -10,9 +10,9 @@
  * ledger line (5 blocks) is ~0.43 us here, ~0.37 us through node:crypto.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 
 import { BluxError } from '../errors.js';
+import { packageFile } from '../io/package-files.js';
 
 export const SHA256_DIGEST_BYTES = 32;
 /** hash_lanes's `prefix` when there is no prefix byte. */
@@ -33,10 +33,9 @@ interface Sha256x4Exports {
   hash_lanes(prefix: number, src: number, stride: number, length: number, count: number, out: number): void;
 }
 
-/** dist/wasm/sha256x4.wasm, whether this module runs compiled (dist/transparency/) or from its source (tests). */
+/** dist/wasm/sha256x4.wasm (io/package-files.ts). */
 export function sha256x4WasmPath(): string {
-  const here = new URL(import.meta.url);
-  return fileURLToPath(here.pathname.endsWith('.ts') ? new URL('../../dist/wasm/sha256x4.wasm', here) : new URL('../wasm/sha256x4.wasm', here));
+  return packageFile('dist/wasm/sha256x4.wasm');
 }
 
 let kernel: Sha256x4Exports | undefined;

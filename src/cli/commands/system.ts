@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import type { Command } from 'commander';
 import { contextFrom } from '../context.js';
 import { printJson, say } from '../output.js';
+import { packageFile, runningFromBundle } from '../../io/package-files.js';
 
 /** Loaded when a command runs, not at start-up (keeps `verify` fast). */
 async function deps() {
@@ -113,6 +114,11 @@ export function registerSystemCommands(program: Command, run: Run): void {
       add('native addon', true, addon.addon === null
         ? `not in use (${addon.unavailableBecause}); the ledger audit uses the node:crypto kernel, slower`
         : `${addon.path}: ledger scan and sha256 ok (self-test at load; the ledger audit's default kernel), hashing with ${addon.addon.hashImplementation() === 'sha-ni' ? 'the CPU\'s SHA extensions, two lines at a time' : 'OpenSSL'}`);
+      // How this command line was loaded (a slow start is worth knowing about, not a failure).
+      const [load] = runningFromBundle() ? (require(packageFile('dist/io/bundle-loader.cjs')) as typeof import('../../io/bundle-loader.cjs')).bundleLoads() : [];
+      add('command line', true, load === undefined
+        ? 'not bundled (run through dist/cli/main.js for the faster start)'
+        : `${load.bundle}, ${load.codeCacheUsed ? 'with its code cache' : 'without its code cache (made by another Node.js, or missing: npm run build makes it); slower to start'}`);
       const perPrimitive = ctx.backend === 'auto'
         ? 'auto: sha256 native; ed25519 native for small batches, wasm from 256 signatures per batch (from 64 when keys repeat)'
         : `${ctx.backend} for sha256 and ed25519`;

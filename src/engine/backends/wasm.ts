@@ -27,13 +27,13 @@
 import { createHash, getRandomValues } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 
 import { BluxError } from '../../errors.js';
 import { passesEd25519Precheck } from '../precheck.js';
 import type { Backend, Ed25519VerifyItem, Sha256Hasher } from '../types.js';
 import { createNodeSha256Hasher, nodeSha256 } from './node-sha256.js';
 import { SingleUseHasher } from './single-use-hasher.js';
+import { packageFile } from '../../io/package-files.js';
 
 /**
  * The part of the WebAssembly JS API used here: the project compiles with
@@ -98,18 +98,9 @@ const MAX_CHUNK_ITEMS = 32_768;
 /** Decoded keys kept per thread (about 100 bytes each); the oldest go first. */
 const MAX_CACHED_KEYS = 4_096;
 
-/**
- * dist/wasm/ed25519.wasm. The compiled backend is dist/engine/backends/wasm.js;
- * when this module runs from its TypeScript source (vitest), the built .wasm
- * under <repo>/dist is used, as for the engine worker (pool.ts): `npm test`
- * builds first.
- */
+/** dist/wasm/ed25519.wasm (io/package-files.ts: from the sources too, `npm test` builds first). */
 export function wasmFilePath(): string {
-  const here = new URL(import.meta.url);
-  const wasmUrl = here.pathname.endsWith('.ts')
-    ? new URL('../../../dist/wasm/ed25519.wasm', here)
-    : new URL('../../wasm/ed25519.wasm', here);
-  return fileURLToPath(wasmUrl);
+  return packageFile('dist/wasm/ed25519.wasm');
 }
 
 function instantiate(): Ed25519Module {
