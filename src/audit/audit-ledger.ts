@@ -24,7 +24,7 @@ import { toInputError } from '../io/read-document.js';
 import { ledgerLockPath, withSharedLock } from '../store/file-lock.js';
 import { defaultLedgerKernel, getLedgerKernel, type LedgerKernelName } from './kernels.js';
 import { auditPoolThreads, DEFAULT_CHUNK_BYTES, DEFAULT_POOL_FROM_BYTES } from './prestart.js';
-import { rangeCountFor, splitFileIntoLineRanges, type ByteRange } from './ranges.js';
+import { rangeCountFor, splitFileIntoLineRanges, splitFileIntoTaperedRanges, type ByteRange } from './ranges.js';
 // Types only: the range check is loaded when the audit starts (~40 ms of modules), not with this module.
 import type { RangeCheckReply, RangeCheckTask } from './range-check.js';
 import { prevMismatchDetail } from '../formats/ledger-wording.js';
@@ -60,6 +60,8 @@ export interface AuditLedgerOptions {
 
 const MIB = 1024 * 1024;
 const DEFAULT_RANGE_BYTES = 8 * MIB;
+/** The last ranges of a parallel audit shrink down to this (~600 lines; ranges.ts taperedRangeTargets). */
+const SMALLEST_RANGE_BYTES = MIB / 4;
 /** Ranges handed to each pool thread ahead of the merge: the one it runs and two queued (pool.ts lets them wait on the thread). */
 const RANGES_IN_FLIGHT_PER_JOB = 3;
 
@@ -156,7 +158,10 @@ export async function auditLedger(file: string, opts: AuditLedgerOptions = {}): 
   const size = await settledSize(file);
   // One job gains nothing from a worker but its start-up (~100 ms) and a thread hop per range.
   const inThread = jobs === 1 || size < (opts.poolFromBytes ?? DEFAULT_POOL_FROM_BYTES);
-  const ranges = size === 0 ? [] : splitFileIntoLineRanges(file, size, rangeCountFor(size, inThread ? 1 : jobs, rangeBytes));
+  // On several threads the ranges shrink toward the end, so that they finish together (ranges.ts).
+  const ranges = size === 0 ? []
+    : inThread ? splitFileIntoLineRanges(file, size, rangeCountFor(size, 1, rangeBytes))
+    : splitFileIntoTaperedRanges(file, size, jobs, rangeBytes, Math.min(rangeBytes, SMALLEST_RANGE_BYTES));
   const taskOf = (range: ByteRange): RangeCheckTask => ({
     file, start: range.start, end: range.end, chunkSize, kernel, ed25519Backend, trust,
     ...(opts.expectHead !== undefined ? { findHash: opts.expectHead.hash } : {}),

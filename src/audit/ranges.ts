@@ -41,21 +41,19 @@ function nextLineStart(fd: number, from: number, limit: number, probe: Buffer): 
 }
 
 /**
- * Cuts `[0, size)` of the open file `fd` into about `parts` line-aligned
- * ranges of similar size, in file order. Fewer ranges come back when lines
- * are long (a range is never empty); an empty file gives none.
+ * Cuts `[0, size)` of the open file `fd` into line-aligned ranges that end
+ * at the first line end at or after each of `targets` (increasing offsets;
+ * the last range always ends at `size`), in file order. Fewer ranges come
+ * back when lines are long (a range is never empty); an empty file gives none.
  */
-export function splitIntoLineRanges(fd: number, size: number, parts: number): ByteRange[] {
-  if (!Number.isSafeInteger(parts) || parts < 1) {
-    throw new BluxError('invalid-argument', `range count must be a positive integer, got ${parts}`);
-  }
+function splitAtTargets(fd: number, size: number, targets: readonly number[]): ByteRange[] {
   const ranges: ByteRange[] = [];
   const probe = Buffer.allocUnsafe(Math.min(BOUNDARY_PROBE_BYTES, Math.max(size, 1)));
   let start = 0;
-  for (let part = 1; part <= parts && start < size; part++) {
-    const target = Math.floor((size * part) / parts);
+  for (let i = 0; i < targets.length && start < size; i++) {
+    const target = targets[i]!;
     // The tentative point may be inside a line: the range ends after that line.
-    const end = part === parts ? size : nextLineStart(fd, Math.max(target - 1, start), size, probe);
+    const end = i === targets.length - 1 || target >= size ? size : nextLineStart(fd, Math.max(target - 1, start), size, probe);
     if (end > start) {
       ranges.push({ start, end });
       start = end;
@@ -64,11 +62,60 @@ export function splitIntoLineRanges(fd: number, size: number, parts: number): By
   return ranges;
 }
 
+/**
+ * Cuts `[0, size)` of the open file `fd` into about `parts` line-aligned
+ * ranges of similar size, in file order. Fewer ranges come back when lines
+ * are long (a range is never empty); an empty file gives none.
+ */
+export function splitIntoLineRanges(fd: number, size: number, parts: number): ByteRange[] {
+  if (!Number.isSafeInteger(parts) || parts < 1) {
+    throw new BluxError('invalid-argument', `range count must be a positive integer, got ${parts}`);
+  }
+  return splitAtTargets(fd, size, Array.from({ length: parts }, (_, i) => Math.floor((size * (i + 1)) / parts)));
+}
+
 /** splitIntoLineRanges on a file by name. */
 export function splitFileIntoLineRanges(file: string, size: number, parts: number): ByteRange[] {
+  return withFile(file, (fd) => splitIntoLineRanges(fd, size, parts));
+}
+
+/**
+ * Ranges shrink toward the end of the file once less than this many of
+ * them per thread are left (guided scheduling): threads that take ranges as
+ * they come then finish within about one small range of each other. The
+ * ledger audit keeps up to 3 ranges queued on each pool thread, so with
+ * equal ranges the calling thread could wait up to 3 ranges' time at the end.
+ */
+const TAPER_RANGES_PER_THREAD = 4;
+
+/**
+ * Tentative end offsets for `threads` threads taking ranges in file order:
+ * ranges of `rangeBytes` while plenty is left, then each a share of what is
+ * left (`left / (4 x threads)`), down to `smallestBytes`.
+ */
+export function taperedRangeTargets(size: number, threads: number, rangeBytes: number, smallestBytes: number): number[] {
+  if (!(threads >= 1 && rangeBytes >= 1 && smallestBytes >= 1)) {
+    throw new BluxError('invalid-argument', `tapered ranges need positive threads and sizes, got ${threads}, ${rangeBytes}, ${smallestBytes}`);
+  }
+  const targets: number[] = [];
+  for (let at = 0; at < size; ) {
+    const share = Math.ceil((size - at) / (TAPER_RANGES_PER_THREAD * threads));
+    at = Math.min(size, at + Math.min(rangeBytes, Math.max(smallestBytes, share)));
+    targets.push(at);
+  }
+  return targets;
+}
+
+/** Line-aligned ranges of a file by name at taperedRangeTargets. */
+export function splitFileIntoTaperedRanges(file: string, size: number, threads: number, rangeBytes: number, smallestBytes: number): ByteRange[] {
+  const targets = taperedRangeTargets(size, threads, rangeBytes, smallestBytes);
+  return withFile(file, (fd) => splitAtTargets(fd, size, targets));
+}
+
+function withFile<T>(file: string, use: (fd: number) => T): T {
   const fd = openSync(file, 'r');
   try {
-    return splitIntoLineRanges(fd, size, parts);
+    return use(fd);
   } finally {
     closeSync(fd);
   }
