@@ -5,9 +5,10 @@
 // Why: Node loads one CommonJS file much faster than the same code as ~100
 // ES modules (each resolved, read, parsed and linked on its own), and the
 // command line pays that on its thread and again on every engine thread.
-// Measured on the 2-core machine (bench/RESULTS.md): verify-batch over the
-// 2.5 GiB tree ~0.09 s less wall time and ~0.17 s less CPU; a 1M-entry
-// ledger audit ~0.02-0.05 s less.
+// Measured on the 2-core machine against the unbundled build, interleaved
+// (bench/RESULTS.md): verify-batch over the 2.5 GiB tree 1.09 -> 0.98 s
+// (CPU 1.95 -> 1.68 s), a 1M-entry ledger audit 0.49 -> 0.46 s, --version
+// 127 -> 104 ms.
 //
 // The library (dist/index.js) stays as separate ES modules. What changes
 // inside a bundle: `import.meta.url` is the bundle's own URL (so package

@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileS
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { packageFile, packageVersion, runningFromBundle, runningFromSources } from '../src/io/package-files.js';
+import { packageFile, packageVersion, readBuiltFile, runningFromBundle, runningFromSources } from '../src/io/package-files.js';
 import { workerFilePath } from '../src/engine/pool.js';
 import { DEFAULT_POOL_FROM_BYTES } from '../src/audit/prestart.js';
 import { generateLedgerLines } from './ledger-audit-fixtures.js';
@@ -31,6 +31,12 @@ describe('package files', () => {
     expect(runningFromBundle()).toBe(false);
     // Outside a bundle the pool runs the compiled ES module worker.
     expect(workerFilePath()).toBe(path.join(REPO_ROOT, 'dist', 'engine', 'worker.js'));
+  });
+
+  it('a built file that is missing is an internal error that says what needs it and how to make it', () => {
+    expect(readBuiltFile('dist/wasm/ledger.wasm', 'the scanner').subarray(0, 4)).toEqual(Buffer.from([0, 0x61, 0x73, 0x6d]));
+    expect(() => readBuiltFile('dist/wasm/none.wasm', 'the scanner')).toThrow(
+      `the scanner needs ${path.join(REPO_ROOT, 'dist', 'wasm', 'none.wasm')} (run npm run build)`);
   });
 });
 

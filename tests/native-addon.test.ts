@@ -444,7 +444,7 @@ describe('without the addon', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'blux-no-addon-'));
     try {
       // The loader and the modules it imports, in the package's layout.
-      for (const file of ['dist/native/addon.js', 'dist/audit/line-scanner.js', 'dist/io/package-files.js']) {
+      for (const file of ['dist/native/addon.js', 'dist/audit/line-scanner.js', 'dist/io/package-files.js', 'dist/errors.js']) {
         mkdirSync(path.join(dir, path.dirname(file)), { recursive: true });
         copyFileSync(path.join(REPO, file), path.join(dir, file));
       }

@@ -13,11 +13,10 @@
  */
 import { Buffer } from 'node:buffer';
 import { hash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 
 import { BluxError } from '../errors.js';
 import { COLUMN_NAMES, MAX_INTERNED_NAMES, SCAN_ROWS, type LineColumns, type LineScanner, type ScannedLines } from './line-scanner.js';
-import { packageFile } from '../io/package-files.js';
+import { readBuiltFile } from '../io/package-files.js';
 
 // ---------------------------------------------------------------------------
 // WebAssembly: assembly/ledger, built to dist/wasm/ledger.wasm
@@ -29,23 +28,12 @@ declare const WebAssembly: {
   Instance: new (module: object, imports: object) => { readonly exports: object };
 };
 
-/** dist/wasm/ledger.wasm (io/package-files.ts). */
-function ledgerWasmPath(): string {
-  return packageFile('dist/wasm/ledger.wasm');
-}
-
 let wasmModule: object | undefined;
 
 /** The compiled module, once per thread: every WebAssembly line scanner instantiates it. */
 function ledgerWasmModule(): object {
   if (wasmModule === undefined) {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(ledgerWasmPath());
-    } catch (cause) {
-      throw new BluxError('internal', `the wasm ledger kernel needs ${ledgerWasmPath()} (run npm run build)`, { cause });
-    }
-    wasmModule = new WebAssembly.Module(bytes);
+    wasmModule = new WebAssembly.Module(readBuiltFile('dist/wasm/ledger.wasm', 'the wasm ledger kernel'));
   }
   return wasmModule;
 }

@@ -16,6 +16,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+import { BluxError } from '../errors.js';
+
 const PACKAGE_ROOT = new URL('../../', import.meta.url);
 
 /** The absolute path of `relative` (e.g. "dist/wasm/ledger.wasm") in the package. */
@@ -34,6 +36,19 @@ declare const BLUX_REG_BUNDLE: boolean | undefined;
 /** True inside the bundled command line or its worker (dist/bundle/). */
 export function runningFromBundle(): boolean {
   return typeof BLUX_REG_BUNDLE !== 'undefined' && BLUX_REG_BUNDLE;
+}
+
+/**
+ * The bytes of a file `npm run build` makes (e.g. "dist/wasm/ledger.wasm");
+ * when it is missing, an internal error that says `what` needs it and how to make it.
+ */
+export function readBuiltFile(relative: string, what: string): Buffer {
+  const file = packageFile(relative);
+  try {
+    return readFileSync(file);
+  } catch (cause) {
+    throw new BluxError('internal', `${what} needs ${file} (run npm run build)`, { cause });
+  }
 }
 
 let version: string | undefined;

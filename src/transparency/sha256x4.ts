@@ -9,10 +9,9 @@
  * longer messages are cheaper through OpenSSL's SHA extensions: a 300-byte
  * ledger line (5 blocks) is ~0.43 us here, ~0.37 us through node:crypto.
  */
-import { readFileSync } from 'node:fs';
 
 import { BluxError } from '../errors.js';
-import { packageFile } from '../io/package-files.js';
+import { readBuiltFile } from '../io/package-files.js';
 
 export const SHA256_DIGEST_BYTES = 32;
 /** hash_lanes's `prefix` when there is no prefix byte. */
@@ -33,21 +32,11 @@ interface Sha256x4Exports {
   hash_lanes(prefix: number, src: number, stride: number, length: number, count: number, out: number): void;
 }
 
-/** dist/wasm/sha256x4.wasm (io/package-files.ts). */
-export function sha256x4WasmPath(): string {
-  return packageFile('dist/wasm/sha256x4.wasm');
-}
-
 let kernel: Sha256x4Exports | undefined;
 
 function sha256x4Wasm(): Sha256x4Exports {
   if (kernel === undefined) {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(sha256x4WasmPath());
-    } catch (cause) {
-      throw new BluxError('internal', `the SHA-256 kernel needs ${sha256x4WasmPath()} (run npm run build)`, { cause });
-    }
+    const bytes = readBuiltFile('dist/wasm/sha256x4.wasm', 'the SHA-256 kernel');
     kernel = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: {} }).exports as unknown as Sha256x4Exports;
   }
   return kernel;

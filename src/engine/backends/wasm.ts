@@ -25,7 +25,6 @@
  * engine pool gets its own through getBackend).
  */
 import { createHash, getRandomValues } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 import { BluxError } from '../../errors.js';
@@ -33,7 +32,7 @@ import { passesEd25519Precheck } from '../precheck.js';
 import type { Backend, Ed25519VerifyItem, Sha256Hasher } from '../types.js';
 import { createNodeSha256Hasher, nodeSha256 } from './node-sha256.js';
 import { SingleUseHasher } from './single-use-hasher.js';
-import { packageFile } from '../../io/package-files.js';
+import { readBuiltFile } from '../../io/package-files.js';
 
 /**
  * The part of the WebAssembly JS API used here: the project compiles with
@@ -98,18 +97,8 @@ const MAX_CHUNK_ITEMS = 32_768;
 /** Decoded keys kept per thread (about 100 bytes each); the oldest go first. */
 const MAX_CACHED_KEYS = 4_096;
 
-/** dist/wasm/ed25519.wasm (io/package-files.ts: from the sources too, `npm test` builds first). */
-export function wasmFilePath(): string {
-  return packageFile('dist/wasm/ed25519.wasm');
-}
-
 function instantiate(): Ed25519Module {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(wasmFilePath());
-  } catch (cause) {
-    throw new BluxError('internal', `the wasm backend needs ${wasmFilePath()} (run npm run build)`, { cause });
-  }
+  const bytes = readBuiltFile('dist/wasm/ed25519.wasm', 'the wasm backend');
   // Synchronous on purpose: a ~10 KiB module compiles in well under a millisecond.
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
   return instance.exports as unknown as Ed25519Module;
