@@ -221,8 +221,20 @@ static napi_value hash_implementation(napi_env env, napi_callback_info info) {
   return name;
 }
 
-/* A stream's state: a Uint8Array of exactly SHA256_STREAM_BYTES over an ArrayBuffer, else NULL with a pending TypeError. */
+/* The streams run on the SHA extensions only (sha256_stream.c); else a pending TypeError. */
+static int sha_extensions_in_use(napi_env env) {
+  if (ledger_scan_uses_sha_ni()) return 1;
+  napi_throw_type_error(env, NULL, "sha256 stream: the CPU's SHA extensions are not in use here (see hashImplementation())");
+  return 0;
+}
+
+/*
+ * A stream's state: a Uint8Array of exactly SHA256_STREAM_BYTES over an
+ * ArrayBuffer, else NULL with a pending TypeError. Every stream call reads
+ * its first state here first, so the SHA extensions are checked here too.
+ */
 static uint8_t *stream_arg(napi_env env, napi_value value, const char *message) {
+  if (!sha_extensions_in_use(env)) return NULL;
   TypedView view;
   if (!typed_view_of(env, value, napi_uint8_array, &view) || view.length != SHA256_STREAM_BYTES) {
     napi_throw_type_error(env, NULL, message);
@@ -245,18 +257,11 @@ static int load_stream(napi_env env, const uint8_t *state, Sha256Stream *stream)
   return 1;
 }
 
-static int sha_extensions_in_use(napi_env env) {
-  if (ledger_scan_uses_sha_ni()) return 1;
-  napi_throw_type_error(env, NULL, "sha256 stream: the CPU's SHA extensions are not in use here (see hashImplementation())");
-  return 0;
-}
-
 /* sha256StreamInit(state: Uint8Array): a fresh stream in `state` (sha256StreamBytes bytes). */
 static napi_value sha256_stream_init_js(napi_env env, napi_callback_info info) {
   size_t argc;
   napi_value argv[1];
   if (!args_of(env, info, argv, 1, 1, &argc, "sha256StreamInit(state) takes 1 argument")) return NULL;
-  if (!sha_extensions_in_use(env)) return NULL;
   uint8_t *state = stream_arg(env, argv[0], "sha256StreamInit: state must be a Uint8Array of sha256StreamBytes bytes over an ArrayBuffer");
   if (state == NULL) return NULL;
   Sha256Stream stream;
@@ -275,7 +280,6 @@ static napi_value sha256_stream_update_js(napi_env env, napi_callback_info info)
   napi_value argv[4];
   if (!args_of(env, info, argv, 2, 4, &argc, "sha256StreamUpdate(stateA, dataA[, stateB, dataB]) takes 2 or 4 arguments")) return NULL;
   if (argc == 3) THROW_TYPE(env, "sha256StreamUpdate(stateA, dataA[, stateB, dataB]) takes 2 or 4 arguments");
-  if (!sha_extensions_in_use(env)) return NULL;
   uint8_t *state_a = stream_arg(env, argv[0], "sha256StreamUpdate: stateA must be a Uint8Array of sha256StreamBytes bytes over an ArrayBuffer");
   if (state_a == NULL) return NULL;
   TypedView data_a, data_b = { NULL, 0 };
@@ -306,7 +310,6 @@ static napi_value sha256_stream_digest_js(napi_env env, napi_callback_info info)
   size_t argc;
   napi_value argv[2];
   if (!args_of(env, info, argv, 2, 2, &argc, "sha256StreamDigest(state, digest) takes 2 arguments")) return NULL;
-  if (!sha_extensions_in_use(env)) return NULL;
   uint8_t *state = stream_arg(env, argv[0], "sha256StreamDigest: state must be a Uint8Array of sha256StreamBytes bytes over an ArrayBuffer");
   if (state == NULL) return NULL;
   TypedView digest;
