@@ -9,6 +9,8 @@
  * their slot on the axis (a gap in activity shows as a gap).
  */
 
+import { groupDigits } from '../formats/digit-groups.js';
+
 /** More bars than this and the next coarser bucket is used. */
 export const MAX_BARS = 120;
 
@@ -143,10 +145,6 @@ export function niceAxis(max: number): { top: number; step: number } {
   return { top: 10 * magnitude, step: 2 * magnitude };
 }
 
-function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
 const UNIT_TITLE: Record<BucketUnit, { y: string; x: string }> = {
   day: { y: 'entries per day', x: 'day (UTC)' },
   week: { y: 'entries per week', x: 'ISO week (UTC)' },
@@ -179,7 +177,7 @@ export function renderEntriesChartSvg(entriesPerDay: Readonly<Record<string, num
   for (let value = 0; value <= top; value += step) {
     const y = y0 - (value / top) * plotHeight;
     parts.push(`<line x1="${x0}" x2="${x0 + plotWidth}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="${value === 0 ? '#333' : '#ddd'}" stroke-width="1"/>`);
-    parts.push(`<text class="y-tick" x="${x0 - 8}" y="${(y + 4).toFixed(1)}" text-anchor="end" font-size="11" fill="#333">${formatCount(value)}</text>`);
+    parts.push(`<text class="y-tick" x="${x0 - 8}" y="${(y + 4).toFixed(1)}" text-anchor="end" font-size="11" fill="#333">${groupDigits(value)}</text>`);
   }
   parts.push(`<line x1="${x0}" x2="${x0}" y1="${MARGIN.top}" y2="${y0}" stroke="#333" stroke-width="1"/>`);
 
@@ -189,7 +187,7 @@ export function renderEntriesChartSvg(entriesPerDay: Readonly<Record<string, num
     const x = x0 + i * slot + (slot - barWidth) / 2;
     parts.push(
       `<rect class="bar" data-bucket="${escapeMarkup(bucket.label)}" data-count="${bucket.count}" x="${x.toFixed(2)}" y="${(y0 - height).toFixed(2)}" ` +
-      `width="${barWidth.toFixed(2)}" height="${height.toFixed(2)}" fill="#2f6db5"><title>${escapeMarkup(`${bucket.label}: ${formatCount(bucket.count)} entries`)}</title></rect>`,
+      `width="${barWidth.toFixed(2)}" height="${height.toFixed(2)}" fill="#2f6db5"><title>${escapeMarkup(`${bucket.label}: ${groupDigits(bucket.count)} entries`)}</title></rect>`,
     );
   });
 

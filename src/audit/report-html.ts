@@ -8,6 +8,7 @@
  * Every string that comes from the ledger (file name, actors, actions, days,
  * details) is attacker-controlled and goes through `escapeMarkup`.
  */
+import { groupDigits } from '../formats/digit-groups.js';
 import { bucketDays, escapeMarkup, renderEntriesChartSvg } from './entries-chart.js';
 import type { LedgerAuditProblem, LedgerAuditReport, SignerSummary } from './report.js';
 
@@ -52,17 +53,13 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .status-unsigned { color: #555; } .status-trusted { color: #1b5e20; } .status-revoked, .status-unknown { color: #8e1b1b; } .status-untrusted { color: #8a5a00; }
 `;
 
-function count(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
 function row(label: string, valueHtml: string, id?: string): string {
   return `<tr${id !== undefined ? ` id="${id}"` : ''}><th scope="row">${escapeMarkup(label)}</th><td>${valueHtml}</td></tr>`;
 }
 
 function verdictBanner(r: LedgerAuditReport): string {
   if (r.status === 'valid') {
-    const text = `VALID: the chain of ${count(r.entries)} ${r.entries === 1 ? 'entry' : 'entries'} is intact`;
+    const text = `VALID: the chain of ${groupDigits(r.entries)} ${r.entries === 1 ? 'entry' : 'entries'} is intact`;
     return `<section id="verdict" class="verdict valid" role="status">${escapeMarkup(text)}</section>`;
   }
   const where = r.first_bad_line !== null ? ` at line ${r.first_bad_line}` : '';
@@ -89,25 +86,25 @@ function headCell(r: LedgerAuditReport): string {
   const hash = `<span class="mono">${escapeMarkup(r.last_hash)}</span>`;
   if (r.last_line === null) return hash;
   const option = `--expect-head ${r.last_hash}@${r.last_line}`;
-  return `${hash} at line ${count(r.last_line)}<br><span class="note">next audit: <span class="mono">${escapeMarkup(option)}</span> detects a cut or rewritten tail</span>`;
+  return `${hash} at line ${groupDigits(r.last_line)}<br><span class="note">next audit: <span class="mono">${escapeMarkup(option)}</span> detects a cut or rewritten tail</span>`;
 }
 
 function summaryTable(r: LedgerAuditReport): string {
   const t = r.throughput;
   const rows = [
     row('Ledger file', `<span class="mono">${escapeMarkup(r.file)}</span>`, 'summary-file'),
-    row(r.status === 'valid' ? 'Entries' : 'Entries verified (before the first bad line)', count(r.entries), 'summary-entries'),
+    row(r.status === 'valid' ? 'Entries' : 'Entries verified (before the first bad line)', groupDigits(r.entries), 'summary-entries'),
     row('Time range', timeRange(r), 'summary-time-range'),
     row('Head (last verified entry)', headCell(r), 'summary-head'),
     row('Torn last line', r.torn_last_line ? 'yes' : 'no', 'summary-torn'),
     row('Throughput',
-      `${count(Math.round(t.entries_per_second))} entries/s, ${t.megabytes_per_second.toFixed(1)} MB/s (${count(t.bytes)} bytes in ${t.seconds.toFixed(3)} s)`,
+      `${groupDigits(Math.round(t.entries_per_second))} entries/s, ${t.megabytes_per_second.toFixed(1)} MB/s (${groupDigits(t.bytes)} bytes in ${t.seconds.toFixed(3)} s)`,
       'summary-throughput'),
     row('Backend', escapeMarkup(r.backend), 'summary-backend'),
-    row('Jobs', count(r.jobs), 'summary-jobs'),
+    row('Jobs', groupDigits(r.jobs), 'summary-jobs'),
   ];
   if (r.slow_path_lines !== undefined) {
-    rows.push(row('Lines re-checked by the reference parser', count(r.slow_path_lines), 'summary-slow-path'));
+    rows.push(row('Lines re-checked by the reference parser', groupDigits(r.slow_path_lines), 'summary-slow-path'));
   }
   if (r.expect_head !== undefined) {
     const at = r.expect_head.line !== null ? ` at line ${r.expect_head.line}` : '';
@@ -120,11 +117,11 @@ function summaryTable(r: LedgerAuditReport): string {
 function countTable(id: string, heading: string, counts: Readonly<Record<string, number>>): string {
   const sorted = Object.entries(counts).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const shown = sorted.slice(0, MAX_TABLE_ROWS);
-  const rows = shown.map(([name, n]) => `<tr><td class="mono">${escapeMarkup(name)}</td><td class="num">${count(n)}</td></tr>`);
+  const rows = shown.map(([name, n]) => `<tr><td class="mono">${escapeMarkup(name)}</td><td class="num">${groupDigits(n)}</td></tr>`);
   const rest = sorted.slice(MAX_TABLE_ROWS);
   if (rest.length > 0) {
     const restEntries = rest.reduce((sum, [, n]) => sum + n, 0);
-    rows.push(`<tr class="more"><td class="note">${count(rest.length)} more (not listed)</td><td class="num">${count(restEntries)}</td></tr>`);
+    rows.push(`<tr class="more"><td class="note">${groupDigits(rest.length)} more (not listed)</td><td class="num">${groupDigits(restEntries)}</td></tr>`);
   }
   if (rows.length === 0) rows.push('<tr><td class="note" colspan="2">none</td></tr>');
   return `<table id="${id}"><thead><tr><th>${escapeMarkup(heading)}</th><th class="num">entries</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
@@ -139,18 +136,18 @@ function keyCell(g: SignerSummary): string {
 function signatureSection(r: LedgerAuditReport): string {
   const s = r.signatures;
   const totals = `<table id="signature-totals"><tbody>${[
-    row('Signed entries', count(s.signed)),
-    row('Unsigned entries', count(s.unsigned)),
-    row('Valid signatures', count(s.valid)),
-    row('Invalid signatures', count(s.invalid)),
-    row('Unverified signatures (no key for the actor)', count(s.unverified)),
+    row('Signed entries', groupDigits(s.signed)),
+    row('Unsigned entries', groupDigits(s.unsigned)),
+    row('Valid signatures', groupDigits(s.valid)),
+    row('Invalid signatures', groupDigits(s.invalid)),
+    row('Unverified signatures (no key for the actor)', groupDigits(s.unverified)),
   ].join('')}</tbody></table>`;
   const signers = [...s.signers].sort((a, b) => b.entries - a.entries).slice(0, MAX_TABLE_ROWS);
   const signerRows = signers.map((g) =>
-    `<tr><td class="mono">${escapeMarkup(g.actor)}</td><td class="num">${count(g.entries)}</td><td class="num">${count(g.signed)}</td>` +
+    `<tr><td class="mono">${escapeMarkup(g.actor)}</td><td class="num">${groupDigits(g.entries)}</td><td class="num">${groupDigits(g.signed)}</td>` +
     `${keyCell(g)}` +
-    `<td class="num">${count(g.valid)}</td><td class="num">${count(g.invalid)}</td><td class="num">${count(g.unverified)}</td></tr>`);
-  const more = s.signers.length > signers.length ? `<p class="note">${count(s.signers.length - signers.length)} more signers not listed.</p>` : '';
+    `<td class="num">${groupDigits(g.valid)}</td><td class="num">${groupDigits(g.invalid)}</td><td class="num">${groupDigits(g.unverified)}</td></tr>`);
+  const more = s.signers.length > signers.length ? `<p class="note">${groupDigits(s.signers.length - signers.length)} more signers not listed.</p>` : '';
   const table = signerRows.length === 0
     ? '<p class="note">No signers.</p>'
     : `<table id="signers"><thead><tr><th>actor</th><th class="num">entries</th><th class="num">signed</th><th>key</th><th class="num">valid</th><th class="num">invalid</th><th class="num">unverified</th></tr></thead><tbody>${signerRows.join('')}</tbody></table>${more}`;
@@ -160,13 +157,13 @@ function signatureSection(r: LedgerAuditReport): string {
 /** Entries whose `ts` gives no real day cannot be charted: say how many, so the bars do not look like everything. */
 function undatedNote(r: LedgerAuditReport): string {
   const { undated } = bucketDays(r.entries_per_day);
-  return undated === 0 ? '' : `<p class="note" id="undated">${count(undated)} entries have no valid date and are not in the chart.</p>`;
+  return undated === 0 ? '' : `<p class="note" id="undated">${groupDigits(undated)} entries have no valid date and are not in the chart.</p>`;
 }
 
 export function renderLedgerAuditHtml(report: LedgerAuditReport): string {
   const title = `Ledger audit: ${report.status} (${report.file})`;
   const partial = report.status === 'invalid'
-    ? `<p class="note">The figures below cover the ${count(report.entries)} entries before the first bad line.</p>`
+    ? `<p class="note">The figures below cover the ${groupDigits(report.entries)} entries before the first bad line.</p>`
     : '';
   return [
     '<!DOCTYPE html>',

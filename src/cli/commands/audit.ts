@@ -1,5 +1,6 @@
 /** `audit add-event | tail | verify-chain | repair`: the hash-chained ledger. */
 import { Option, type Command } from 'commander';
+import { groupDigits } from '../../formats/digit-groups.js';
 import { collect, contextFrom, parseCount, passphraseGetter } from '../context.js';
 import { complain, printJson, say, usageError } from '../output.js';
 
@@ -190,7 +191,7 @@ Exit codes: 0 valid, 1 invalid (first_bad_line and reason in the report), 2 usag
       else if (report.status === 'valid') {
         const head = report.last_hash === null ? '(empty)' : `${report.last_hash}@${report.last_line}`;
         say(`${ledger}: valid, ${report.entries} entries, head ${head}` +
-          ` (${throughput.seconds.toFixed(2)} s, ${throughput.entries_per_second.toLocaleString('en-US')} entries/s, ${report.jobs} jobs)`);
+          ` (${throughput.seconds.toFixed(2)} s, ${groupDigits(throughput.entries_per_second)} entries/s, ${report.jobs} jobs)`);
         if (signatures.signed > 0 || trust.requireSigned) {
           say(`signatures: ${signatures.valid} valid, ${signatures.unverified} unverified (no key), ${signatures.unsigned} entries unsigned`);
         }
