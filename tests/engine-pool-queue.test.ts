@@ -6,12 +6,17 @@
  * The workers run the compiled dist/engine/worker.js: needs a fresh `npm run build`.
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 import { Piscina, valueSymbol } from 'piscina';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 
 import { closeEnginePool, verifyEd25519Batch, verifyEd25519Parallel, type Ed25519VerifyItem } from '../src/engine/index.js';
 import { engineLoadBalancer, getEnginePool } from '../src/engine/pool.js';
+import type { RangeCheckReply } from '../src/audit/range-check.js';
+import { NO_TRUST } from '../src/audit/signature-policy.js';
 import { getBackend } from '../src/engine/index.js';
 import { packEd25519Batch, unpackEd25519Batch, unpackEd25519BatchIntoArena, verifyEd25519 } from '../src/engine/worker.js';
 
@@ -129,6 +134,30 @@ describe('the engine pool with signature batches', () => {
       const pool = getEnginePool(jobs);
       await Promise.all(Array.from({ length: jobs }, () => pool.run(undefined, { name: 'ping' })));
       expect(await verifyEd25519Parallel(items, { backend: 'wasm', jobs })).toEqual(expected);
+    }
+  });
+});
+
+describe('the engine pool with ledger ranges', () => {
+  afterAll(() => closeEnginePool());
+
+  it("queues ranges behind a thread's warm-up, so the thread starts them without waiting for the calling thread", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'blux-pool-warm-'));
+    try {
+      const file = path.join(dir, 'ledger.jsonl');
+      writeFileSync(file, '{"not":"a ledger entry"}\n'.repeat(64));
+      await closeEnginePool();
+      const pool = getEnginePool(1);
+      // The thread exists and is idle.
+      await pool.run(undefined, { name: 'ping' });
+      const range = { file, start: 0, end: statSync(file).size, chunkSize: 65536, kernel: 'native', ed25519Backend: 'js', trust: NO_TRUST };
+      const runs = [pool.run(65536, { name: 'warmLedgerAudit' }), ...[1, 2, 3].map(() => pool.run(range, { name: 'auditLedgerRange' }))];
+      // The warm-up running, two ranges waiting on the thread itself, one in the pool's queue.
+      expect(pool.queuedTasks).toBe(1);
+      const [, ...replies] = await Promise.all(runs);
+      for (const reply of replies) expect((reply as RangeCheckReply).bad).toMatchObject({ line: 1, reason: 'malformed-line' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

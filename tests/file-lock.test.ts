@@ -152,3 +152,27 @@ describe('ledger readers', () => {
     await expect(fs.stat(ledgerLockPath(ledger))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
+
+describe('loading the lock addon', () => {
+  it('loads fs-native-extensions only once a lock file is opened (a reader that finds none does not pay for it)', async () => {
+    const lockPath = path.join(scratch, `lazy-${++copies}.lock`);
+    const script = `
+      import { createRequire } from 'node:module';
+      const { withExclusiveLock, withSharedLock } = await import(${JSON.stringify(pathToFileURL(BUILT_LOCK).href)});
+      const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((file) => file.includes('fs-native-extensions'));
+      const [lockPath] = process.argv.slice(1);
+      const seen = [loaded()];
+      await withSharedLock(lockPath, async () => undefined);
+      seen.push(loaded());
+      await withExclusiveLock(lockPath, async () => undefined);
+      seen.push(loaded());
+      process.stdout.write(JSON.stringify(seen) + '\\n');
+    `;
+    const { closed } = startNode(['--input-type=module', '-e', script, lockPath], '\n');
+    const { code, stdout, stderr } = await closed;
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    // No lock file: the shared lock reads unlocked without the addon; the exclusive lock creates the file and needs it.
+    expect(JSON.parse(stdout)).toEqual([false, false, true]);
+  });
+});

@@ -62,6 +62,11 @@ const TASKS_QUEUED_ON_BUSY_WORKERS: ReadonlyMap<string, number> = new Map([
   ['verifyEd25519', 2],
   // The running range and two waiting: the calling thread may not look at the pool for a range's time.
   ['auditLedgerRange', 3],
+  // Never waits on a busy worker itself (each warm-up must make the pool start a thread of its own),
+  // but ranges may wait behind it: it takes ~3 ms. Else a thread's first ranges, queued while it
+  // started, would be handed over only once the calling thread heard the warm-up had ended
+  // (10-15 ms later, as that thread checks a range meanwhile).
+  ['warmLedgerAudit', 1],
 ]);
 /** The most tasks any worker holds (piscina's cap; the balancer keeps each kind to its own). */
 const MAX_TASKS_PER_WORKER = Math.max(...TASKS_QUEUED_ON_BUSY_WORKERS.values());

@@ -26,7 +26,19 @@ interface NativeFileLocks {
   unlock(fd: number): void;
 }
 
-const nativeLocks = createRequire(import.meta.url)('fs-native-extensions') as NativeFileLocks;
+let nativeLocksLoaded: NativeFileLocks | undefined;
+
+/**
+ * fs-native-extensions, loaded when a lock file is first opened rather than
+ * with this module: its loader takes ~14 ms here (resolving the package and
+ * its prebuilt addon), which callers that find no lock file, such as an
+ * audit of a ledger written by blux-reg 0.2 or copied from elsewhere, need
+ * not pay.
+ */
+function nativeLocks(): NativeFileLocks {
+  nativeLocksLoaded ??= createRequire(import.meta.url)('fs-native-extensions') as NativeFileLocks;
+  return nativeLocksLoaded;
+}
 
 /**
  * Callers in this process queue here before asking the kernel. Waiting for the
@@ -92,11 +104,12 @@ async function inQueue<T>(lockPath: string, locked: (key: string) => Promise<T>)
 
 async function holding<T>(handle: FileHandle, shared: boolean, work: () => Promise<T>): Promise<T> {
   try {
-    await nativeLocks.waitForLock(handle.fd, { shared });
+    const locks = nativeLocks();
+    await locks.waitForLock(handle.fd, { shared });
     try {
       return await work();
     } finally {
-      nativeLocks.unlock(handle.fd);
+      locks.unlock(handle.fd);
     }
   } finally {
     // Closing would release the lock anyway (also when the process dies): a crash never leaves it held.
