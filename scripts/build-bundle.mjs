@@ -27,15 +27,38 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const at = (relative) => path.join(root, relative);
 const { writeCodeCache } = createRequire(import.meta.url)(at('dist/io/bundle-loader.cjs'));
 
-/** Loaded from node_modules at run time: native addons, and packages that load files beside themselves (piscina's worker). */
-const EXTERNAL = ['piscina', 'sodium-native', 'argon2', 'fs-native-extensions', 'ajv', 'cli-progress'];
+/** Loaded from node_modules at run time: native addons, and packages that load files beside themselves. */
+const EXTERNAL = ['sodium-native', 'argon2', 'fs-native-extensions', 'ajv', 'cli-progress'];
+
+/**
+ * piscina's pool starts each thread on the `worker.js` beside its own module
+ * (`resolve(__dirname, 'worker.js')`), and a bundle's __dirname is
+ * dist/bundle: in the command line's bundle, point it back at the installed
+ * package's file. The threads keep piscina from node_modules (it stays
+ * external to the worker bundle): there piscina's worker.js and the move()
+ * our tasks return through must share one copy of piscina's module-private
+ * symbols, or results would be cloned instead of transferred.
+ */
+const PISCINA_WORKER_FILE = "(0, node_path_1.resolve)(__dirname, 'worker.js')";
+const piscinaWorkerFromPackage = {
+  name: 'piscina-worker-from-package',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/]piscina[\\/]dist[\\/]index\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (source.split(PISCINA_WORKER_FILE).length !== 2) {
+        throw new Error(`${args.path}: expected one ${PISCINA_WORKER_FILE} (how piscina finds its worker file); update scripts/build-bundle.mjs for this piscina`);
+      }
+      const fromPackage = "(0, node_path_1.join)((0, node_path_1.dirname)(require.resolve('piscina')), 'worker.js')";
+      return { contents: source.replace(PISCINA_WORKER_FILE, fromPackage), loader: 'js' };
+    });
+  },
+};
 
 const common = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: EXTERNAL,
   define: { 'import.meta.url': '__bluxRegBundleUrl', BLUX_REG_BUNDLE: 'true' },
   banner: { js: "const __bluxRegBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   // import() of a package becomes require(): CommonJS all the way, no ES module loader at run time.
@@ -45,15 +68,17 @@ const common = {
 };
 
 const bundles = [
-  { entry: 'dist/cli/start.js', out: 'dist/bundle/cli.cjs' },
-  { entry: 'dist/engine/worker.js', out: 'dist/bundle/worker.cjs' },
+  // logOverride: the require.resolve('piscina') above is meant to find the installed package at run time.
+  { entry: 'dist/cli/start.js', out: 'dist/bundle/cli.cjs', external: EXTERNAL, plugins: [piscinaWorkerFromPackage],
+    logOverride: { 'require-resolve-not-external': 'silent' } },
+  { entry: 'dist/engine/worker.js', out: 'dist/bundle/worker.cjs', external: [...EXTERNAL, 'piscina'], plugins: [], logOverride: {} },
 ];
 // What piscina loads in each engine thread (src/engine/pool.ts): the worker bundle, with its code cache.
 const WORKER_ENTRY = 'dist/bundle/worker-entry.cjs';
 
 const packages = new Set();
-for (const { entry, out } of bundles) {
-  const result = await build({ ...common, entryPoints: [at(entry)], outfile: at(out) });
+for (const { entry, out, external, plugins, logOverride } of bundles) {
+  const result = await build({ ...common, external, plugins, logOverride, entryPoints: [at(entry)], outfile: at(out) });
   for (const input of Object.keys(result.metafile.inputs)) {
     const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
     if (match) packages.add(match[1]);

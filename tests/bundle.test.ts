@@ -65,6 +65,16 @@ describe('the bundles the build made', () => {
     expect(notices).toMatch(/^commander \d+\.\d+\.\d+\n-+\n/m);
   });
 
+  it("have piscina's pool bundled into the command line, starting threads on the installed package's worker file", () => {
+    const cli = readFileSync(CLI_BUNDLE, 'utf8');
+    expect(cli).toContain('// node_modules/piscina/dist/index.js');
+    expect(cli).toMatch(/require\.resolve\(["']piscina["']\)\), ["']worker\.js["']\)/);
+    expect(cli).not.toMatch(/__dirname, ["']worker\.js["']/);
+    // The threads load piscina from node_modules, as piscina's own worker.js does (one copy of its symbols).
+    expect(readFileSync(WORKER_BUNDLE, 'utf8')).not.toContain('node_modules/piscina/');
+    expect(readFileSync(path.join(REPO_ROOT, 'dist', 'bundle', 'THIRD-PARTY-NOTICES.txt'), 'utf8')).toMatch(/^piscina \d+\.\d+\.\d+\n/m);
+  });
+
   it('run in the pool threads too: a 2-job audit of a ledger big enough for the pool finds a bad line in any part', async () => {
     const dir = tempDir();
     // Over the size from which the audit starts pool threads (DEFAULT_POOL_FROM_BYTES).
@@ -75,6 +85,15 @@ describe('the bundles the build made', () => {
     const valid = await runCli(['--config-dir', dir, 'audit', 'verify-chain', '--ledger', good, '--jobs', '2', '--json']);
     expect(valid.code, valid.stderr).toBe(0);
     expect(valid.json).toMatchObject({ status: 'valid', entries: 14_000, jobs: 2 });
+
+    // The command's thread ran piscina from the bundle: it never loaded the installed package's modules.
+    const hook = path.join(dir, 'loaded-piscina.cjs');
+    writeFileSync(hook, "if (require('node:worker_threads').isMainThread) process.on('exit', () => " +
+      "process.stderr.write('piscina modules loaded: ' + Object.keys(require.cache).filter((f) => f.includes('node_modules/piscina/')).length + '\\n'));\n");
+    const traced = spawnSync(process.execPath, ['-r', hook, CLI, '--config-dir', dir, 'audit', 'verify-chain', '--ledger', good, '--jobs', '2'], { encoding: 'utf8' });
+    expect(traced.status, traced.stderr).toBe(0);
+    expect(traced.stdout).toContain('2 jobs');
+    expect(traced.stderr).toContain('piscina modules loaded: 0\n');
 
     // A tampered entry near the end: the ranges there are checked by the pool thread (bundle/worker.cjs) or this one.
     const tampered = [...lines];
