@@ -9,15 +9,29 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MANIFEST_SUFFIX } from '../formats/manifest.js';
 
-export interface DiscoveredFile {
+interface DiscoveredPath {
   /** As shown in reports: the path as given plus the path below it, `/`-separated. */
   readonly display: string;
   readonly abs: string;
   /** Real path (symlinks resolved): the identity used to pair manifests with artifacts. */
   readonly real: string;
-  readonly size: number;
-  readonly kind: 'manifest' | 'artifact';
 }
+
+export interface DiscoveredArtifact extends DiscoveredPath {
+  readonly kind: 'artifact';
+  readonly size: number;
+}
+
+/**
+ * A manifest: no size, since it is read whole later (and checked then). The
+ * walk does not stat a manifest it finds as a plain file: half the stat()
+ * calls of a tree where every artifact has its manifest.
+ */
+export interface DiscoveredManifest extends DiscoveredPath {
+  readonly kind: 'manifest';
+}
+
+export type DiscoveredFile = DiscoveredArtifact | DiscoveredManifest;
 
 export type DiscoveryProblemReason = 'symlink-loop' | 'symlink-outside-tree' | 'broken-symlink' | 'unreadable';
 
@@ -79,6 +93,15 @@ function walkDirectory(rootReal: string, dirAbs: string, dirReal: string, dirDis
     const display = joinDisplay(dirDisplay, entry.name);
     // Sockets, FIFOs and devices are not release artifacts: skipped.
     if (!entry.isSymbolicLink() && !entry.isFile() && !entry.isDirectory()) continue;
+    // A plain manifest: its Dirent says enough (see DiscoveredManifest).
+    if (entry.isFile() && isManifestName(entry.name)) {
+      const real = path.join(dirReal, entry.name);
+      if (!state.seenFiles.has(real)) {
+        state.seenFiles.add(real);
+        state.files.push({ display, abs, real, kind: 'manifest' });
+      }
+      continue;
+    }
     let real: string;
     /** Null for a plain folder: its Dirent says enough, and a stat per folder is not needed. */
     let stat: fs.Stats | null = null;
@@ -107,7 +130,7 @@ function walkDirectory(rootReal: string, dirAbs: string, dirReal: string, dirDis
     } else if (stat !== null && stat.isFile()) {
       if (state.seenFiles.has(real)) continue;
       state.seenFiles.add(real);
-      state.files.push({ display, abs, real, size: stat.size, kind: isManifestName(entry.name) ? 'manifest' : 'artifact' });
+      state.files.push(isManifestName(entry.name) ? { display, abs, real, kind: 'manifest' } : { display, abs, real, kind: 'artifact', size: stat.size });
     }
   }
   for (const sub of subdirs) {
@@ -140,7 +163,7 @@ export async function discover(paths: readonly string[], options: { recursive?: 
       const add = (abs: string, shown: string, size: number, fileReal: string): void => {
         if (state.seenFiles.has(fileReal)) return;
         state.seenFiles.add(fileReal);
-        state.files.push({ display: shown, abs, real: fileReal, size, kind: isManifestName(path.basename(abs)) ? 'manifest' : 'artifact' });
+        state.files.push(isManifestName(path.basename(abs)) ? { display: shown, abs, real: fileReal, kind: 'manifest' } : { display: shown, abs, real: fileReal, kind: 'artifact', size });
       };
       add(path.resolve(given), display, stat.size, real);
       if (!isManifestName(name)) {

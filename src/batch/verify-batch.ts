@@ -24,7 +24,7 @@ import {
   type ArtifactLocator, type ManifestVerdict, type PreparedManifest,
 } from '../verify/manifest.js';
 import { lexicalTraversalProblem, locateArtifact } from '../verify/artifact-path.js';
-import { discover, type DiscoveredFile, type Discovery } from './discover.js';
+import { discover, type DiscoveredArtifact, type DiscoveredFile, type Discovery } from './discover.js';
 import {
   byPath, computeTotals, isFailure, REPORT_FORMAT, reportStatus,
   type ArtifactResult, type BatchReport, type SignerResult,
@@ -234,7 +234,7 @@ interface Pairing {
  * its artifact; yields the manifests that fail on their own (unreadable,
  * malformed, or naming no artifact). Stops early when the run is aborted.
  */
-async function* pairManifests(step: RunStep, found: Discovery, artifactsByReal: ReadonlyMap<string, DiscoveredFile>): AsyncGenerator<ArtifactResult, Pairing> {
+async function* pairManifests(step: RunStep, found: Discovery, artifactsByReal: ReadonlyMap<string, DiscoveredArtifact>): AsyncGenerator<ArtifactResult, Pairing> {
   const { backend, shard, signal, emit } = step;
   // The walk already knows every file's real path, so an artifact is located
   // by a lookup; only a name the walk did not see (a symlinked artifact, a
@@ -267,7 +267,7 @@ async function* pairManifests(step: RunStep, found: Discovery, artifactsByReal: 
     const slice = manifestFiles.slice(i, i + MANIFEST_CONCURRENCY);
     const prepared = await Promise.all(slice.map(async (m) => {
       try {
-        return { m, outcome: await prepareManifest(m.abs, await readJsonDocument(m.abs), { backend }, locate) };
+        return { m, outcome: await prepareManifest(m.abs, await readJsonDocument(m.abs), { backend }, locate, { manifestHash: false }) };
       } catch (e) {
         const reason = e instanceof BluxError ? (e.code === 'malformed' ? 'malformed' : 'unreadable') : 'unreadable';
         return { m, outcome: null, error: { reason, message: e instanceof Error ? e.message : String(e) } };
@@ -305,7 +305,7 @@ async function* pairManifests(step: RunStep, found: Discovery, artifactsByReal: 
 }
 
 /** Files no manifest names, with their digests. */
-async function* unsignedArtifacts(step: RunStep, artifacts: readonly DiscoveredFile[]): AsyncGenerator<ArtifactResult> {
+async function* unsignedArtifacts(step: RunStep, artifacts: readonly DiscoveredArtifact[]): AsyncGenerator<ArtifactResult> {
   for (const artifact of artifacts) {
     const hash = await step.digests.get(artifact.real);
     yield step.emit({
@@ -411,7 +411,7 @@ export function verifyBatch(paths: readonly string[], options: VerifyBatchOption
     // thread reads and pairs the manifests: hashing is most of the work, and
     // it need not wait for the pairing. (Files no manifest names are hashed
     // too; their digest is reported, and such files are rare in a release.)
-    const artifactsByReal = new Map(found.files.filter((f) => f.kind === 'artifact').map((f) => [f.real, f]));
+    const artifactsByReal = new Map(found.files.filter((f): f is DiscoveredArtifact => f.kind === 'artifact').map((f) => [f.real, f]));
     const speculative = [...artifactsByReal.values()].filter((f) => inShard(f.display, shard));
     const hashing = new PoolHashing(step);
     hashing.start(speculative.map((f) => ({ path: f.real, size: f.size })));

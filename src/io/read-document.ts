@@ -26,11 +26,37 @@ export async function readFileForInput(file: string): Promise<Buffer> {
     if (stat.size > MAX_DOCUMENT_BYTES) {
       throw new BluxError('malformed', `is ${stat.size} bytes; documents larger than 16 MiB are refused`, { file });
     }
-    return fs.readFileSync(fd);
+    return readWhole(fd, stat.size, file);
   } catch (e) {
     throw toInputError(e, file);
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/**
+ * The whole file, by reads into one buffer sized from fstat: for a document
+ * of a few hundred bytes that is one read() (readFileSync(fd) stats the file
+ * again and reads until a read returns nothing: two more system calls, ~8 %
+ * of verify-batch's own thread on a tree of 20,000 manifests). The buffer
+ * has a byte to spare, so a file that grew since fstat is seen and read on;
+ * a read that fills less ends the file (a short read of a regular file is
+ * its end). `size` is only where to start: the file's bytes decide.
+ */
+export function readWhole(fd: number, size: number, file: string): Buffer {
+  let buffer = Buffer.allocUnsafe(size + 1);
+  let length = 0;
+  for (;;) {
+    const wanted = buffer.length - length;
+    const read = fs.readSync(fd, buffer, length, wanted, null);
+    length += read;
+    if (read < wanted) return buffer.subarray(0, length);
+    if (buffer.length > MAX_DOCUMENT_BYTES) {
+      throw new BluxError('malformed', `grew past 16 MiB while being read; documents larger than 16 MiB are refused`, { file });
+    }
+    const grown = Buffer.allocUnsafe(Math.min(buffer.length * 2, MAX_DOCUMENT_BYTES + 1));
+    buffer.copy(grown, 0, 0, length);
+    buffer = grown;
   }
 }
 
