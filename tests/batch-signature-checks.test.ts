@@ -48,7 +48,7 @@ function prepared(index: number, signers: readonly { key: TestKey; tamper: Tampe
   }));
   const read = readManifest(document);
   if (!read.ok) throw new Error(read.problem);
-  return { file: `/tree/file-${index}.bin.blux-manifest.json`, manifest: read.value, artifactPath: `/tree/file-${index}.bin`, artifactSize: index, details: {} };
+  return { file: `/tree/file-${index}.bin.blux-manifest.json`, manifest: read.value, artifactPath: `/tree/file-${index}.bin`, artifactSize: index, details: {}, signedText: canonicalFor('2.0', body) };
 }
 
 describe('startSignatureChecks', () => {

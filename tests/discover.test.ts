@@ -1,11 +1,14 @@
 // verify-batch's walk (src/batch/discover.ts): artifacts with their sizes,
 // manifests without, and no stat() for a manifest found as a plain file.
+// Also beside() (verify/artifact-path.ts), which joins a manifest's folder
+// and its artifact path.
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 
 import { discover } from '../src/batch/discover.js';
+import { beside } from '../src/verify/artifact-path.js';
 
 const dir = fs.mkdtempSync(path.join(tmpdir(), 'blux-discover-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -38,6 +41,16 @@ describe('discover', () => {
       expect(statted).toEqual(['a.bin', 'b.bin', 'c.bin.blux-manifest.json', 'tree']);
     } finally {
       stat.mockRestore();
+    }
+  });
+});
+
+describe('beside', () => {
+  it('joins a folder and a relative path exactly as path.join over its segments does', () => {
+    const folders = ['/', '/tree', '/tree/sub', '/a b/c', '/x/'];
+    const names = ['file.bin', 'f', '...', '.hidden', '..hidden', 'a..b', 'dir/file.bin', 'a/./b', 'a//b', 'a/../b', '.', '..', '', 'ü-ñ.txt', 'a\\b', 'trailing/'];
+    for (const folder of folders) {
+      for (const name of names) expect(beside(folder, name), `${folder} + ${name}`).toBe(path.join(folder, ...name.split('/')));
     }
   });
 });

@@ -17,7 +17,7 @@ import { BluxError } from '../errors.js';
 import { verifyEd25519Parallel } from '../engine/index.js';
 import type { BackendName, Ed25519VerifyItem } from '../engine/types.js';
 import type { TrustContext } from '../trust/context.js';
-import { signedBytes, type PreparedManifest } from '../verify/manifest.js';
+import { preparedSignedBytes, type PreparedManifest } from '../verify/manifest.js';
 import { finishSignatureChecks, planSignatureChecks, type SignatureCheck, type SignaturePlan } from '../verify/signers.js';
 
 /** Signatures per engine call: large enough for the pool, small enough that results keep streaming. */
@@ -96,7 +96,7 @@ export function startSignatureChecks<G extends SignedGroup>(
 
   const checkSlice = async (slice: readonly G[]): Promise<void> => {
     const plans: SignaturePlan[][] = slice.map((group) =>
-      group.manifests.map((m) => planSignatureChecks(m.manifest.signatures, signedBytes(m.manifest), trust)));
+      group.manifests.map((m) => planSignatureChecks(m.manifest.signatures, preparedSignedBytes(m), trust)));
     const items: Ed25519VerifyItem[] = plans.flatMap((groupPlans) => groupPlans.flatMap((plan) => plan.items));
     const verdicts = await verifyEd25519Parallel(items, { backend, signal, ...(options.jobs !== undefined ? { jobs: options.jobs } : {}) });
     let offset = 0;

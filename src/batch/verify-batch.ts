@@ -23,7 +23,7 @@ import {
   checkArtifactDigest, isPrepared, judgeSigners, prepareManifest,
   type ArtifactLocator, type ManifestVerdict, type PreparedManifest,
 } from '../verify/manifest.js';
-import { lexicalTraversalProblem, locateArtifact } from '../verify/artifact-path.js';
+import { beside, lexicalTraversalProblem, locateArtifact } from '../verify/artifact-path.js';
 import { discover, type DiscoveredArtifact, type DiscoveredFile, type Discovery } from './discover.js';
 import {
   byPath, computeTotals, isFailure, REPORT_FORMAT, reportStatus,
@@ -244,7 +244,7 @@ async function* pairManifests(step: RunStep, found: Discovery, artifactsByReal: 
     if (lexicalTraversalProblem(artifactPath) === null) {
       const manifestReal = realByAbs.get(manifestFile);
       if (manifestReal !== undefined) {
-        const candidate = path.join(path.dirname(manifestReal), ...artifactPath.split('/'));
+        const candidate = beside(path.dirname(manifestReal), artifactPath);
         // A real path has no symlink in it, so a candidate equal to one names exactly that file.
         const known = artifactsByReal.get(candidate);
         if (known !== undefined) return { ok: true, path: known.real, size: known.size };

@@ -86,10 +86,36 @@ export function readManifest(value: JsonValue): ReadOutcome<Manifest> {
   return { ok: false, problem: `unsupported manifest schema_version ${JSON.stringify(version)} (expected "1.0" or "2.0")` };
 }
 
+/** The member that holds the signatures, left out of what is signed. */
+function signatureMember(manifest: Manifest): string {
+  return manifest.version === '1.0' ? 'signature' : 'signatures';
+}
+
 /** The exact text every signer of this manifest signed. */
 export function manifestSignedText(manifest: Manifest): string {
-  const body = manifest.version === '1.0' ? without(manifest.raw, 'signature') : without(manifest.raw, 'signatures');
-  return canonicalFor(manifest.version, body);
+  return canonicalFor(manifest.version, without(manifest.raw, signatureMember(manifest)));
+}
+
+/**
+ * manifestSignedText, checking on the way that the whole manifest has a
+ * canonical form (RFC 8785 has none for an unpaired surrogate or an integer
+ * beyond 2^53), without making that form: for callers that need no manifest
+ * hash (verify-batch), it saves canonicalising the manifest twice.
+ *
+ * The whole has a canonical form exactly when the signed part does and the
+ * signature member's value does at the depth it has in the whole (inside
+ * one level: hence the array around it). When either has none, the whole
+ * manifest's own error is thrown, the same as manifestHashText gives.
+ */
+export function manifestSignedTextCheckingWhole(manifest: Manifest): string {
+  try {
+    const signed = manifestSignedText(manifest);
+    canonicalFor(manifest.version, [manifest.raw.get(signatureMember(manifest)) ?? null]);
+    return signed;
+  } catch (e) {
+    manifestHashText(manifest);
+    throw e;
+  }
 }
 
 /** What the ledger's `manifest_hash` covers: the canonical JSON of the whole manifest, signatures included. */

@@ -24,6 +24,21 @@ export function lexicalTraversalProblem(artifactPath: string): string | null {
   return null;
 }
 
+/** A plain file name: no separator of either kind, not `.` or `..` (those go through path.join). */
+const PLAIN_NAME = /^(?!\.\.?$)[^/\\]+$/;
+
+/**
+ * path.join(folder, ...relative.split('/')) for a real folder, without
+ * path.join's normalising when `relative` is a plain name (a manifest almost
+ * always names the file beside it): ~4 % of verify-batch's own thread on a
+ * tree of 20,000 manifests went to it. The caller checks `relative` with
+ * lexicalTraversalProblem first.
+ */
+export function beside(folder: string, relative: string): string {
+  if (!PLAIN_NAME.test(relative)) return path.join(folder, ...relative.split('/'));
+  return folder.endsWith(path.sep) ? `${folder}${relative}` : `${folder}${path.sep}${relative}`;
+}
+
 function isInside(parent: string, child: string): boolean {
   const rel = path.relative(parent, child);
   // `..hidden` is a legitimate name: only `..` as a whole first segment leaves the folder.
