@@ -100,7 +100,7 @@ describe('startSignatureChecks', () => {
     try {
       const first = await checks.checksOf(groups[0]!);
       checks.stop();
-      // The first slice is done; the third cannot have started (slices run one after the other).
+      // The first slice is done; the third waits on the first one's lane, so it cannot have started.
       await expect(checks.checksOf(groups[groups.length - 1]!)).rejects.toThrow();
       expect((await checks.checksOf(groups[0]!))).toBe(first);
       expect(first[0]![0]!.status).toBe('ok');

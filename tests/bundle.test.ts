@@ -45,7 +45,7 @@ describe('the bundles the build made', () => {
     expect(codeCacheAccepted(CLI_BUNDLE)).toBe(true);
     expect(codeCacheAccepted(WORKER_BUNDLE)).toBe(true);
     const worker = loadBundle(WORKER_BUNDLE) as Record<string, unknown>;
-    for (const task of ['hashFiles', 'verifyEd25519', 'auditLedgerRange', 'warmLedgerAudit', 'merkleLeafHashes']) {
+    for (const task of ['hashFiles', 'verifyEd25519', 'auditLedgerRange', 'warmLedgerAudit', 'merkleLeafHashes', 'readManifests']) {
       expect(typeof worker[task], task).toBe('function');
     }
     const entry = readFileSync(path.join(REPO_ROOT, 'dist', 'bundle', 'worker-entry.cjs'), 'utf8');

@@ -4,7 +4,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Piscina } from 'piscina';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { verifyBatch } from '../src/batch/verify-batch.js';
+import { closeEnginePool } from '../src/engine/index.js';
+import { configPaths } from '../src/store/paths.js';
+import { loadTrustContext } from '../src/trust/context.js';
 import { REPO_ROOT, runCli, tempDir } from './helpers/cli.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -218,6 +223,27 @@ describe('verify-batch over a tree with every kind of problem', () => {
     expect(r.json.stopped_early).toBe(true);
     expect(r.json.totals.failed).toBeGreaterThanOrEqual(1);
   });
+
+  it('reads and checks the manifests in the pool threads with the same results as in its own thread', async () => {
+    const trust = await loadTrustContext({ paths: configPaths(config) });
+    const run = async (manifestPoolFrom: number) => {
+      const report = await verifyBatch([tree], { trust, recursive: true, jobs: 2, manifestPoolFrom }).report();
+      return report.results;
+    };
+    const poolRun = vi.spyOn(Piscina.prototype, 'run');
+    try {
+      const inThread = await run(Number.POSITIVE_INFINITY);
+      expect(poolRun.mock.calls.filter(([, options]) => options?.name === 'readManifests')).toHaveLength(0);
+      const inPool = await run(0);
+      expect(poolRun.mock.calls.filter(([, options]) => options?.name === 'readManifests').length).toBeGreaterThan(0);
+      expect(inPool).toEqual(inThread);
+      // Every kind of manifest outcome is in there: verified, tampered, traversal, 1.0, co-signed, revoked.
+      expect(new Set(inThread.map((r) => r.reason)).size).toBeGreaterThanOrEqual(6);
+    } finally {
+      poolRun.mockRestore();
+      await closeEnginePool();
+    }
+  }, 60_000);
 
   it('gives the same verdicts on the js backend and with one job', async () => {
     const native = await batch();

@@ -4,14 +4,14 @@
  * A manifest's signers signed the manifest, which names the artifact's
  * digest: whether the signatures hold does not depend on the bytes of the
  * artifact. So the checks need not wait for hashing. They start as soon as
- * the manifests are read, one engine call at a time over slices of about
+ * the manifests are read, in engine calls over slices of about
  * SIGNATURE_SLICE_ITEMS signatures (each call is itself spread over the
  * pool), and each artifact's verdict takes its checks when its digest
  * arrives. Before, the checks ran after the digests, so the last artifacts'
  * signatures were a tail on an otherwise idle machine.
  *
- * Only one slice's engine batch is in memory at a time: a tree of a million
- * manifests does not build a million signed messages at once.
+ * At most SLICES_IN_FLIGHT slices' engine batches are in memory at a time: a
+ * tree of a million manifests does not build a million signed messages at once.
  */
 import { BluxError } from '../errors.js';
 import { verifyEd25519Parallel } from '../engine/index.js';
@@ -57,6 +57,9 @@ function deferred<T>(): Deferred<T> {
   promise.catch(() => undefined);
   return { promise, resolve, reject };
 }
+
+/** Slices checked at once: one verifying on the pool while the next is planned; at most two slices' messages in memory. */
+const SLICES_IN_FLIGHT = 2;
 
 /** Consecutive runs of groups holding about `maxItems` signatures each (a group is never split). */
 function slices<G extends SignedGroup>(groups: readonly G[], maxItems: number): G[][] {
@@ -106,22 +109,31 @@ export function startSignatureChecks<G extends SignedGroup>(
         offset += plan.items.length;
         return done;
       });
-      pending.get(group)!.resolve(checks);
+      // Absent when another slice failed meanwhile (its group was rejected then).
+      pending.get(group)?.resolve(checks);
       pending.delete(group);
     });
   };
 
-  void (async () => {
-    try {
-      for (const slice of slices(groups, SIGNATURE_SLICE_ITEMS)) {
+  // Slice i runs on lane i % SLICES_IN_FLIGHT, after that lane's previous slice: one slice verifies on
+  // the pool while this thread plans the next, instead of each waiting for the other.
+  const lanes: Promise<void>[] = Array.from({ length: SLICES_IN_FLIGHT }, () => Promise.resolve());
+  let failure: { error: unknown } | null = null;
+  slices(groups, SIGNATURE_SLICE_ITEMS).forEach((slice, i) => {
+    const lane = i % SLICES_IN_FLIGHT;
+    lanes[lane] = lanes[lane]!.then(async () => {
+      if (failure !== null) return;
+      try {
         signal.throwIfAborted();
         await checkSlice(slice);
+      } catch (error) {
+        // The first failure fails every group still waiting, as the engine or the abort would.
+        failure ??= { error };
+        for (const d of pending.values()) d.reject(error);
+        pending.clear();
       }
-    } catch (error) {
-      for (const d of pending.values()) d.reject(error);
-      pending.clear();
-    }
-  })();
+    });
+  });
 
   return {
     stop(): void {

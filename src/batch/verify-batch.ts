@@ -17,14 +17,15 @@ import { BluxError } from '../errors.js';
 import { resolveBackendName } from '../engine/backend-name.js';
 import type { BackendName } from '../engine/types.js';
 import { sha256Files, type FileHashResult, type FileToHash } from '../engine/index.js';
-import { readJsonDocument } from '../io/read-document.js';
+import { defaultJobs, getEnginePool } from '../engine/pool.js';
 import type { TrustContext } from '../trust/context.js';
 import {
-  checkArtifactDigest, isPrepared, judgeSigners, prepareManifest,
+  checkArtifactDigest, isPrepared, judgeSigners, locateManifestArtifact,
   type ArtifactLocator, type ManifestVerdict, type PreparedManifest,
 } from '../verify/manifest.js';
 import { beside, lexicalTraversalProblem, locateArtifact } from '../verify/artifact-path.js';
 import { discover, type DiscoveredArtifact, type DiscoveredFile, type Discovery } from './discover.js';
+import { readManifestFiles, type ManifestReading } from './manifest-reading.js';
 import {
   byPath, computeTotals, isFailure, REPORT_FORMAT, reportStatus,
   type ArtifactResult, type BatchReport, type SignerResult,
@@ -54,6 +55,8 @@ export interface VerifyBatchOptions {
   readonly jobs?: number;
   readonly shard?: Shard | null;
   readonly onProgress?: (progress: BatchProgress) => void;
+  /** From this many manifests, the pool's threads read and check them (default 512; below, this thread does). */
+  readonly manifestPoolFrom?: number;
 }
 
 export interface BatchRun extends AsyncIterable<ArtifactResult> {
@@ -63,6 +66,12 @@ export interface BatchRun extends AsyncIterable<ArtifactResult> {
 
 /** Manifests are read and prepared this many at a time. */
 const MANIFEST_CONCURRENCY = 64;
+/** From this many manifests, the pool's threads read and check them (manifestReadings). */
+const MANIFEST_POOL_FROM = 512;
+/** Manifests per pool task: small enough that pairing starts soon, large enough that a task's round trip is noise. */
+const MANIFESTS_PER_TASK = 128;
+/** Tasks of manifests in flight per pool thread, so that a thread never waits for the next. */
+const MANIFEST_TASKS_IN_FLIGHT_PER_JOB = 2;
 
 const toolVersion = (() => {
   try {
@@ -235,7 +244,7 @@ interface Pairing {
  * malformed, or naming no artifact). Stops early when the run is aborted.
  */
 async function* pairManifests(step: RunStep, found: Discovery, artifactsByReal: ReadonlyMap<string, DiscoveredArtifact>): AsyncGenerator<ArtifactResult, Pairing> {
-  const { backend, shard, signal, emit } = step;
+  const { shard, signal, emit } = step;
   // The walk already knows every file's real path, so an artifact is located
   // by a lookup; only a name the walk did not see (a symlinked artifact, a
   // file outside the walked folders) goes through the full check with realpath().
@@ -263,14 +272,14 @@ async function* pairManifests(step: RunStep, found: Discovery, artifactsByReal: 
     return group;
   };
   const manifestFiles = found.files.filter((f) => f.kind === 'manifest');
-  for (let i = 0; i < manifestFiles.length; i += MANIFEST_CONCURRENCY) {
-    const slice = manifestFiles.slice(i, i + MANIFEST_CONCURRENCY);
-    const prepared = await Promise.all(slice.map(async (m) => {
+  for await (const slice of manifestReadings(step, manifestFiles)) {
+    const prepared = await Promise.all(slice.map(async ({ m, reading }) => {
+      if (reading.kind === 'unreadable') return { m, outcome: null, error: { reason: reading.reason, message: reading.message } };
+      if (reading.kind === 'verdict') return { m, outcome: reading.verdict };
       try {
-        return { m, outcome: await prepareManifest(m.abs, await readJsonDocument(m.abs), { backend }, locate, { manifestHash: false }) };
+        return { m, outcome: await locateManifestArtifact(m.abs, reading.checked, locate) };
       } catch (e) {
-        const reason = e instanceof BluxError ? (e.code === 'malformed' ? 'malformed' : 'unreadable') : 'unreadable';
-        return { m, outcome: null, error: { reason, message: e instanceof Error ? e.message : String(e) } };
+        return { m, outcome: null, error: { reason: 'unreadable', message: e instanceof Error ? e.message : String(e) } };
       }
     }));
     for (const { m, outcome, error } of prepared as { m: DiscoveredFile; outcome: PreparedManifest | ManifestVerdict | null; error?: { reason: string; message: string } }[]) {
@@ -302,6 +311,37 @@ async function* pairManifests(step: RunStep, found: Discovery, artifactsByReal: 
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return { groups, referenced };
+}
+
+/**
+ * The manifests read and checked (batch/manifest-reading.ts), in their
+ * order, a slice at a time: in the pool's threads when there are at least
+ * `manifestPoolFrom`, a task of MANIFESTS_PER_TASK each with a few tasks in
+ * flight per thread, else in this thread.
+ */
+async function* manifestReadings(step: RunStep, manifests: readonly DiscoveredFile[]): AsyncGenerator<{ m: DiscoveredFile; reading: ManifestReading }[]> {
+  const { options, signal } = step;
+  const pairsOf = (slice: readonly DiscoveredFile[], readings: readonly ManifestReading[]) => slice.map((m, i) => ({ m, reading: readings[i]! }));
+  if (manifests.length < (options.manifestPoolFrom ?? MANIFEST_POOL_FROM)) {
+    for (let i = 0; i < manifests.length && !signal.aborted; i += MANIFEST_CONCURRENCY) {
+      const slice = manifests.slice(i, i + MANIFEST_CONCURRENCY);
+      yield pairsOf(slice, await readManifestFiles(slice.map((m) => m.abs)));
+    }
+    return;
+  }
+  const pool = getEnginePool(options.jobs ?? defaultJobs());
+  const slices: DiscoveredFile[][] = [];
+  for (let i = 0; i < manifests.length; i += MANIFESTS_PER_TASK) slices.push(manifests.slice(i, i + MANIFESTS_PER_TASK));
+  const inFlight: Promise<unknown>[] = [];
+  const send = (index: number): void => {
+    if (index < slices.length) inFlight.push(pool.run(slices[index]!.map((m) => m.abs), { name: 'readManifests' }));
+  };
+  for (let i = 0; i < pool.jobs * MANIFEST_TASKS_IN_FLIGHT_PER_JOB; i++) send(i);
+  for (let index = 0; index < slices.length && !signal.aborted; index++) {
+    const readings = (await inFlight[index]) as ManifestReading[];
+    send(index + pool.jobs * MANIFEST_TASKS_IN_FLIGHT_PER_JOB);
+    yield pairsOf(slices[index]!, readings);
+  }
 }
 
 /** Files no manifest names, with their digests. */

@@ -24,6 +24,7 @@ import { nativeAddon, type NativeAddon } from '../native/addon.js';
 import type { BackendName, Ed25519VerifyItem } from './types.js';
 import type { RangeCheckReply, RangeCheckTask } from '../audit/range-check.js';
 import type { MerkleCountTask } from '../transparency/worker-tasks.js';
+import type { ManifestReading } from '../batch/manifest-reading.js';
 
 type PiscinaExports = typeof import('piscina');
 type SharedHashAddon = Pick<NativeAddon, 'sha256StreamBytes' | 'sha256StreamInit' | 'sha256StreamUpdate' | 'sha256StreamDigest'>;
@@ -510,6 +511,11 @@ export async function auditLedgerRange(task: RangeCheckTask): Promise<RangeCheck
 export async function warmLedgerAudit(chunkSize: number): Promise<number> {
   (await import('../audit/range-check.js')).prepareRangeChecks(chunkSize);
   return 0;
+}
+
+/** Worker task: reads and checks verify-batch's manifests, in order (batch/manifest-reading.ts). */
+export async function readManifests(files: string[]): Promise<ManifestReading[]> {
+  return (await import('../batch/manifest-reading.js')).readManifestFiles(files);
 }
 
 /** Worker task: the lines of a byte range of a ledger (transparency/worker-tasks.ts). */

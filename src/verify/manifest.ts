@@ -13,7 +13,9 @@
  */
 import { BluxError } from '../errors.js';
 import type { JsonValue } from '../formats/canonical/json-value.js';
-import { manifestHashText, manifestSignedText, manifestSignedTextCheckingWhole, readManifest, type Manifest } from '../formats/manifest.js';
+import {
+  manifestHashText, manifestSignedText, manifestSignedTextCheckingWhole, readManifest, type Manifest, type ManifestV1, type ManifestV2,
+} from '../formats/manifest.js';
 import { decodeBase64Strict } from '../formats/base64.js';
 import { sha256File, sha256Hex, type EngineOptions } from '../engine/index.js';
 import type { TrustContext } from '../trust/context.js';
@@ -43,10 +45,35 @@ export function manifestVerdict(file: string, status: Verdict['status'], reason:
   return { status, reason, file, kind: 'manifest', message, ...details };
 }
 
+/**
+ * What the steps after reading use of a manifest: all but its raw document
+ * and metadata. Plain data, so a worker thread can hand it over (the raw
+ * document's numbers are JsonNumber objects, which a structured clone would
+ * turn into plain objects).
+ */
+export type ManifestFacts = Omit<ManifestV1, 'raw'> | Omit<ManifestV2, 'raw' | 'metadata'>;
+
+function factsOf(manifest: Manifest): ManifestFacts {
+  if (manifest.version === '1.0') {
+    const { raw: _raw, ...facts } = manifest;
+    return facts;
+  }
+  const { raw: _raw, metadata: _metadata, ...facts } = manifest;
+  return facts;
+}
+
+/** A manifest whose document checks passed (step 1a): its artifact is still to be found. */
+export interface CheckedManifest {
+  readonly manifest: ManifestFacts;
+  /** What every signer signed: the canonical manifest without its signatures (manifestSignedText). */
+  readonly signedText: string;
+  readonly details: Details;
+}
+
 /** A manifest whose structure, signature encodings and artifact location passed: it awaits the artifact's hash. */
 export interface PreparedManifest {
   readonly file: string;
-  readonly manifest: Manifest;
+  readonly manifest: ManifestFacts;
   /** Absolute real path of the artifact (inside the manifest's folder). */
   readonly artifactPath: string;
   readonly artifactSize: number;
@@ -77,6 +104,25 @@ export async function prepareManifest(
   locate: ArtifactLocator = locateArtifact,
   options: PrepareOptions = {},
 ): Promise<PreparedManifest | ManifestVerdict> {
+  const checked = checkManifestDocument(file, document, engine, options);
+  return isChecked(checked) ? locateManifestArtifact(file, checked, locate) : checked;
+}
+
+export function isChecked(value: CheckedManifest | ManifestVerdict): value is CheckedManifest {
+  return 'signedText' in value;
+}
+
+/**
+ * Step 1a: the checks of the document alone, with no file system: its
+ * schema, its canonical form, its signature encodings. verify-batch runs
+ * it in the pool's threads (batch/manifest-reading.ts).
+ */
+export function checkManifestDocument(
+  file: string,
+  document: JsonValue,
+  engine: EngineOptions = {},
+  options: PrepareOptions = {},
+): CheckedManifest | ManifestVerdict {
   const read = readManifest(document);
   if (!read.ok) return manifestVerdict(file, 'invalid', 'malformed', read.problem);
   const manifest = read.value;
@@ -104,6 +150,12 @@ export async function prepareManifest(
     return manifestVerdict(file, 'invalid', 'malformed-signature', `signature by ${malformed.keyFingerprint} is not canonical base64 of 64 bytes`, base);
   }
 
+  return { manifest: factsOf(manifest), signedText, details: base };
+}
+
+/** Step 1b: finds the artifact of a manifest whose document passed, and checks its size (2.0). */
+export async function locateManifestArtifact(file: string, checked: CheckedManifest, locate: ArtifactLocator = locateArtifact): Promise<PreparedManifest | ManifestVerdict> {
+  const { manifest, signedText, details: base } = checked;
   const location = await locate(file, manifest.artifactPath);
   if (!location.ok) {
     return manifestVerdict(file, location.reason === 'artifact-unreadable' ? 'error' : 'invalid', location.reason, location.message, base);
