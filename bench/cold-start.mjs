@@ -27,7 +27,7 @@ import { issueToken } from '../dist/tokens/issue.js';
 
 const TARGET_MEDIAN_MS = 200;
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(REPO, 'dist', 'cli', 'main.js');
+const CLI = path.join(REPO, 'dist', 'cli', 'bin.cjs');
 const SEED = path.join(REPO, 'tests', 'fixtures', 'seed-v0.2');
 
 const { values: args } = parseArgs({

@@ -35,7 +35,7 @@ import { canonicalPython } from '../dist/formats/canonical/python.js';
 import { fromPlain } from '../dist/formats/canonical/json-value.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const CLI = path.join(HERE, '..', 'dist', 'cli', 'main.js');
+const CLI = path.join(HERE, '..', 'dist', 'cli', 'bin.cjs');
 
 const { values: args } = parseArgs({
   options: {

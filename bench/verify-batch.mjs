@@ -5,7 +5,7 @@
 //    every artifact signed with signArtifact (in-process, one key), plus a
 //    SHA256SUMS for `sha256sum -c`. With a warm page cache, measured side by
 //    side in one run, alternating order each round, medians over --rounds:
-//      - `node dist/cli/main.js verify-batch TREE --recursive --json` (default jobs)
+//      - `node dist/cli/bin.cjs verify-batch TREE --recursive --json` (default jobs)
 //      - `sha256sum -c SHA256SUMS` (cwd = the tree; the list lies beside the tree,
 //        so that verify-batch does not count it as an unsigned file)
 //      - `openssl dgst -sha256 FILE...` (skipped, and said so, if openssl is missing)
@@ -110,7 +110,7 @@ const log = args.json ? () => undefined : (line = '') => console.log(line);
 const progress = args.json || !process.stderr.isTTY ? () => undefined : (line) => process.stderr.write(line);
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cliMain = path.join(repo, 'dist', 'cli', 'main.js');
+const cliMain = path.join(repo, 'dist', 'cli', 'bin.cjs');
 const hashFloorScript = path.join(repo, 'bench', 'lib', 'hash-floor.mjs');
 
 // ---------------------------------------------------------------------------

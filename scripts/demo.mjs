@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const cli = path.join(root, 'dist', 'cli', 'main.js');
+const cli = path.join(root, 'dist', 'cli', 'bin.cjs');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'blux-reg-demo-'));
 const config = path.join(work, 'config');
 const release = path.join(work, 'release');

@@ -148,13 +148,26 @@ describe('a code cache that does not match', () => {
 });
 
 describe('the bin', () => {
-  it('says what to do when the bundle was not built', () => {
+  it('says what to do when the bundle was not built, run as the bin or as dist/cli/main.js', () => {
     const dir = tempDir();
     mkdirSync(path.join(dir, 'dist', 'cli'), { recursive: true });
-    copyFileSync(CLI, path.join(dir, 'dist', 'cli', 'main.js'));
+    copyFileSync(CLI, path.join(dir, 'dist', 'cli', 'bin.cjs'));
+    copyFileSync(path.join(REPO_ROOT, 'dist', 'cli', 'main.js'), path.join(dir, 'dist', 'cli', 'main.js'));
     writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}\n');
-    const result = spawnSync(process.execPath, [path.join(dir, 'dist', 'cli', 'main.js'), '--version'], { encoding: 'utf8' });
-    expect(result.status).toBe(2);
-    expect(result.stderr).toContain('dist/bundle/cli.cjs) is missing: run `npm run build`');
+    for (const entry of ['bin.cjs', 'main.js']) {
+      const result = spawnSync(process.execPath, [path.join(dir, 'dist', 'cli', entry), '--version'], { encoding: 'utf8' });
+      expect(result.status, entry).toBe(2);
+      expect(result.stderr, entry).toContain('dist/bundle/cli.cjs) is missing: run `npm run build`');
+    }
+  });
+
+  it('is CommonJS, and dist/cli/main.js runs the same command', () => {
+    expect(JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).bin).toEqual({ 'blux-reg': 'dist/cli/bin.cjs' });
+    expect(readFileSync(CLI, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    for (const entry of [CLI, path.join(REPO_ROOT, 'dist', 'cli', 'main.js')]) {
+      const result = spawnSync(process.execPath, [entry, '--version'], { encoding: 'utf8' });
+      expect(result.status, entry).toBe(0);
+      expect(result.stdout.trim()).toBe(packageVersion());
+    }
   });
 });

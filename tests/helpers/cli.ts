@@ -1,4 +1,4 @@
-// Runs the compiled CLI (`dist/cli/main.js`, built by `npm test` before vitest)
+// Runs the compiled CLI (`dist/cli/bin.cjs`, the package's bin, built by `npm test` before vitest)
 // as a child process, the way users run it.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
+export const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'bin.cjs');
 export const FIXTURE_DIR = path.join(REPO_ROOT, 'tests', 'fixtures', 'seed-v0.2');
 
 export interface CliResult {

@@ -117,7 +117,7 @@ export function registerSystemCommands(program: Command, run: Run): void {
       // How this command line was loaded (a slow start is worth knowing about, not a failure).
       const [load] = runningFromBundle() ? (require(packageFile('dist/io/bundle-loader.cjs')) as typeof import('../../io/bundle-loader.cjs')).bundleLoads() : [];
       add('command line', true, load === undefined
-        ? 'not bundled (run through dist/cli/main.js for the faster start)'
+        ? 'not bundled (run the blux-reg command, dist/cli/bin.cjs, for the faster start)'
         : `${load.bundle}, ${load.codeCacheUsed ? 'with its code cache' : 'without its code cache (made by another Node.js, or missing: npm run build makes it); slower to start'}`);
       const perPrimitive = ctx.backend === 'auto'
         ? 'auto: sha256 native; ed25519 native for small batches, wasm from 256 signatures per batch (from 64 when keys repeat)'
