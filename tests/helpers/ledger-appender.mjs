@@ -7,11 +7,14 @@
 // With `seed:<hex>` every entry is signed by the Ed25519 key with that seed and
 // its actor is the key's fingerprint (what a use-case holding an unlocked key does).
 //
-// Prints "ready" once the library is loaded, then one entry_hash per line, each
+// Prints "ready" once the library is loaded (the lock addon too, which
+// store/file-lock.ts loads at the first lock: a kill timed from "ready" should
+// land in the appending, not in that load), then one entry_hash per line, each
 // written only AFTER appendLedgerEntry returned: a printed hash is a promise
 // that the entry is on disk. stdout to a pipe is synchronous on POSIX, so a
 // line printed before a SIGKILL is never lost on the way to the parent.
 import crypto from 'node:crypto';
+import { createRequire } from 'node:module';
 import { appendLedgerEntry } from '../../dist/store/ledger-file.js';
 import { fingerprintOf, privateKeyDer, rawPublicKeyFromDer } from '../../dist/formats/keys.js';
 
@@ -31,6 +34,7 @@ function identity(spec) {
 }
 const { actor, options } = identity(who);
 
+createRequire(import.meta.url)('fs-native-extensions');
 process.stdout.write('ready\n');
 for (let i = 0; i < count; i++) {
   const entry = await appendLedgerEntry(ledger, {
