@@ -359,7 +359,8 @@ async function* unsignedArtifacts(step: RunStep, artifacts: readonly DiscoveredA
 /**
  * The verdict on each paired artifact: at once for those a manifest already
  * failed, else as its digest arrives, with its signature checks (started
- * here, all at once: they do not depend on the digests).
+ * here for every artifact still pending, in slices on two lanes: they do not
+ * depend on the digests).
  */
 async function* judgedGroups(step: RunStep, groups: readonly ArtifactGroup[], requireSigners: number): AsyncGenerator<ArtifactResult> {
   const { options, backend, signal, emit, digests } = step;
