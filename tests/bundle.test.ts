@@ -41,7 +41,7 @@ describe('package files', () => {
 });
 
 describe('the bundles the build made', () => {
-  it('load with their code caches accepted, and export what main.ts and piscina call', () => {
+  it('load with their code caches accepted, and export what the bin (bin.cts) and piscina call', () => {
     expect(codeCacheAccepted(CLI_BUNDLE)).toBe(true);
     expect(codeCacheAccepted(WORKER_BUNDLE)).toBe(true);
     const worker = loadBundle(WORKER_BUNDLE) as Record<string, unknown>;

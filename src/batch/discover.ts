@@ -73,6 +73,16 @@ interface WalkState {
 }
 
 /**
+ * Lists a file once per real path: a manifest by its name, anything else as
+ * an artifact of `size` bytes (a manifest's size is not kept: see DiscoveredManifest).
+ */
+function listFile(state: WalkState, display: string, abs: string, real: string, size: number): void {
+  if (state.seenFiles.has(real)) return;
+  state.seenFiles.add(real);
+  state.files.push(isManifestName(path.basename(abs)) ? { display, abs, real, kind: 'manifest' } : { display, abs, real, kind: 'artifact', size });
+}
+
+/**
  * The walk uses synchronous calls on purpose: nothing else runs yet (the
  * hashing starts when discovery ends), and for a tree of 20,000 small files
  * one thread-pool round trip per stat costs several times the stat itself.
@@ -95,11 +105,7 @@ function walkDirectory(rootReal: string, dirAbs: string, dirReal: string, dirDis
     if (!entry.isSymbolicLink() && !entry.isFile() && !entry.isDirectory()) continue;
     // A plain manifest: its Dirent says enough (see DiscoveredManifest).
     if (entry.isFile() && isManifestName(entry.name)) {
-      const real = path.join(dirReal, entry.name);
-      if (!state.seenFiles.has(real)) {
-        state.seenFiles.add(real);
-        state.files.push({ display, abs, real, kind: 'manifest' });
-      }
+      listFile(state, display, abs, path.join(dirReal, entry.name), 0);
       continue;
     }
     let real: string;
@@ -128,9 +134,7 @@ function walkDirectory(rootReal: string, dirAbs: string, dirReal: string, dirDis
       }
       subdirs.push({ abs, display, real });
     } else if (stat !== null && stat.isFile()) {
-      if (state.seenFiles.has(real)) continue;
-      state.seenFiles.add(real);
-      state.files.push(isManifestName(entry.name) ? { display, abs, real, kind: 'manifest' } : { display, abs, real, kind: 'artifact', size: stat.size });
+      listFile(state, display, abs, real, stat.size);
     }
   }
   for (const sub of subdirs) {
@@ -160,17 +164,12 @@ export async function discover(paths: readonly string[], options: { recursive?: 
       walkDirectory(real, path.resolve(given), real, display, [real], options.recursive === true, state);
     } else if (stat.isFile()) {
       const name = path.basename(given);
-      const add = (abs: string, shown: string, size: number, fileReal: string): void => {
-        if (state.seenFiles.has(fileReal)) return;
-        state.seenFiles.add(fileReal);
-        state.files.push(isManifestName(path.basename(abs)) ? { display: shown, abs, real: fileReal, kind: 'manifest' } : { display: shown, abs, real: fileReal, kind: 'artifact', size });
-      };
-      add(path.resolve(given), display, stat.size, real);
+      listFile(state, display, path.resolve(given), real, stat.size);
       if (!isManifestName(name)) {
         const sibling = `${given}${MANIFEST_SUFFIX}`;
         try {
           const s = fs.statSync(sibling);
-          if (s.isFile()) add(path.resolve(sibling), `${display}${MANIFEST_SUFFIX}`, s.size, fs.realpathSync(sibling));
+          if (s.isFile()) listFile(state, `${display}${MANIFEST_SUFFIX}`, path.resolve(sibling), fs.realpathSync(sibling), s.size);
         } catch {
           // No manifest beside it: the artifact is reported as unsigned.
         }

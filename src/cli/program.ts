@@ -1,5 +1,5 @@
 /**
- * The `blux-reg` command line (main.ts runs it). Thin by design: parse arguments, call the library,
+ * The `blux-reg` command line (start.ts runs it). Thin by design: parse arguments, call the library,
  * print. Exit codes: 0 ok / valid, 1 verification failed, 2 usage or input
  * error.
  */

@@ -4,7 +4,7 @@
  * (early-start.ts); then the command line itself (program.ts) is loaded and run.
  *
  * This is the entry point of the bundled command line
- * (dist/bundle/cli.cjs, made by scripts/build-bundle.mjs), which main.ts loads.
+ * (dist/bundle/cli.cjs, made by scripts/build-bundle.mjs), which the bin (bin.cts) loads.
  */
 import { startEngineEarly } from './early-start.js';
 
