@@ -322,8 +322,32 @@ static napi_value sha256_stream_digest_js(napi_env env, napi_callback_info info)
   return NULL;
 }
 
+/*
+ * alignmentGap(bytes: Uint8Array, alignment): how many bytes from bytes[0]
+ * to the first address that is a multiple of `alignment` (a power of two
+ * from 1 to 4096). io/aligned-buffer.ts uses it to start read buffers on a
+ * 64-byte boundary: Linux copies file data into a buffer whose address is
+ * 8-24 bytes past a 32-byte boundary (where glibc's malloc, so Node's
+ * Buffer.allocUnsafeSlow, puts a large block) at about half the speed.
+ */
+static napi_value alignment_gap(napi_env env, napi_callback_info info) {
+  size_t argc;
+  napi_value argv[2];
+  if (!args_of(env, info, argv, 2, 2, &argc, "alignmentGap(bytes, alignment) takes 2 arguments")) return NULL;
+  TypedView bytes;
+  if (!typed_view_of(env, argv[0], napi_uint8_array, &bytes)) THROW_TYPE(env, "alignmentGap: bytes must be a Uint8Array over an ArrayBuffer");
+  const int64_t alignment = integer_arg(env, argv[1], 1, 4096, "alignmentGap: alignment must be a power of two from 1 to 4096");
+  if (alignment < 0) return NULL;
+  if ((alignment & (alignment - 1)) != 0) THROW_RANGE(env, "alignmentGap: alignment must be a power of two from 1 to 4096");
+  const uint32_t past = (uint32_t)((uintptr_t)bytes.data & (uintptr_t)(alignment - 1));
+  napi_value gap;
+  CHECK_NAPI(env, napi_create_uint32(env, past == 0 ? 0 : (uint32_t)alignment - past, &gap));
+  return gap;
+}
+
 NAPI_MODULE_INIT() {
   static const struct { const char *name; napi_callback callback; } functions[] = {
+    { "alignmentGap", alignment_gap },
     { "createNames", create_names },
     { "hashImplementation", hash_implementation },
     { "nameCount", name_count },

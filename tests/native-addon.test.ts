@@ -139,7 +139,7 @@ describe('native addon: scanLines', () => {
 
   it('is used only after a self-test that a kernel saying yes (or no) to everything fails', () => {
     expect(selfTested(addon())).toBe(addon());
-    expect(() => selfTested({})).toThrow(/no createNames, hashImplementation, nameCount, nameOf, scanLines, sha256StreamDigest, sha256StreamInit, sha256StreamUpdate function/);
+    expect(() => selfTested({})).toThrow(/no alignmentGap, createNames, hashImplementation, nameCount, nameOf, scanLines, sha256StreamDigest, sha256StreamInit, sha256StreamUpdate function/);
     const fake = (matched: number): Partial<NativeAddon> => ({
       ...addon(),
       scanLines: (_bytes, _filled, _atEnd, columns, rows, _names, _runs, result) => {

@@ -16,6 +16,7 @@ import { createWasmBackend } from './backends/wasm.js';
 import { createAutoBackend } from './backends/auto.js';
 import { resolveBackendName } from './backend-name.js';
 import { describeFileError } from './file-errors.js';
+import { alignedBuffer } from '../io/aligned-buffer.js';
 import type { Backend, BackendName, Ed25519VerifyItem } from './types.js';
 
 export type { Backend, BackendName, Ed25519VerifyItem, Sha256Hasher } from './types.js';
@@ -105,7 +106,7 @@ export async function sha256File(path: string, opts: FileHashOptions = {}): Prom
   }
 
   try {
-    const buffer = Buffer.allocUnsafe(bufferSize);
+    const buffer = alignedBuffer(bufferSize);
     let size = 0;
     for (;;) {
       signal?.throwIfAborted();

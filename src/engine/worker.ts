@@ -20,6 +20,7 @@ import { createRequire } from 'node:module';
 import { BluxError } from '../errors.js';
 import { getBackend } from './index.js';
 import { describeFileError } from './file-errors.js';
+import { alignedBuffer } from '../io/aligned-buffer.js';
 import { nativeAddon, type NativeAddon } from '../native/addon.js';
 import type { BackendName, Ed25519VerifyItem } from './types.js';
 import type { RangeCheckReply, RangeCheckTask } from '../audit/range-check.js';
@@ -130,9 +131,9 @@ function failureOf(index: number, error: unknown): FileFailure {
 const readBuffers: Array<Buffer | undefined> = [];
 
 /** Read buffer `lane` of this thread, replaced only when a run asks for another size. */
-function readBufferOfSize(size: number, lane = 0): Buffer {
+export function readBufferOfSize(size: number, lane = 0): Buffer {
   let buffer = readBuffers[lane];
-  if (buffer?.length !== size) readBuffers[lane] = buffer = Buffer.allocUnsafeSlow(size);
+  if (buffer?.length !== size) readBuffers[lane] = buffer = alignedBuffer(size);
   return buffer;
 }
 

@@ -21,6 +21,8 @@ export type NativeNames = { readonly __nativeNames: unique symbol };
 
 /** The addon's functions (native/blux_native.c). Each throws TypeError or RangeError on arguments that do not fit, before writing anything. */
 export interface NativeAddon {
+  /** Bytes from bytes[0] to the next address that is a multiple of `alignment` (a power of two, 1-4096); io/aligned-buffer.ts. */
+  alignmentGap(bytes: Uint8Array, alignment: number): number;
   /** A fresh table for the names one scanner interns. */
   createNames(): NativeNames;
   /** How scanLines hashes: the x86 SHA extensions two lines at a time, or OpenSSL (no extensions, or BLUX_REG_SHA_NI=off). */
@@ -76,7 +78,7 @@ function load(file: string): NativeAddon {
   return selfTested(module.exports);
 }
 
-const ADDON_FUNCTIONS = ['createNames', 'hashImplementation', 'nameCount', 'nameOf', 'scanLines', 'sha256StreamDigest', 'sha256StreamInit', 'sha256StreamUpdate'] as const;
+const ADDON_FUNCTIONS = ['alignmentGap', 'createNames', 'hashImplementation', 'nameCount', 'nameOf', 'scanLines', 'sha256StreamDigest', 'sha256StreamInit', 'sha256StreamUpdate'] as const;
 /** The smallest canonical entry the scanner takes; its entry_hash is the SHA-256 of `{"prev_hash":null}`. */
 const SELF_TEST_MESSAGE = '{"prev_hash":null}';
 const MATCHED_COLUMN = COLUMN_NAMES.indexOf('matched');
