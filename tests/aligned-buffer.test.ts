@@ -9,6 +9,11 @@ import { readBufferOfSize } from '../src/engine/worker.js';
 import { alignedBuffer, READ_ALIGNMENT } from '../src/io/aligned-buffer.js';
 import { nativeAddon, nativeAddonStatus, type NativeAddon } from '../src/native/addon.js';
 
+/** The WebAssembly JS API as used here (lib ES2022 has no WebAssembly types; see src/engine/backends/wasm.ts). */
+declare const WebAssembly: {
+  Memory: new (descriptor: { initial: number }) => { readonly buffer: ArrayBuffer };
+};
+
 function addon(): NativeAddon {
   const loaded = nativeAddon();
   if (loaded === null) throw new Error(`the native addon did not load: ${nativeAddonStatus().unavailableBecause}`);
