@@ -326,9 +326,10 @@ static napi_value sha256_stream_digest_js(napi_env env, napi_callback_info info)
  * alignmentGap(bytes: Uint8Array, alignment): how many bytes from bytes[0]
  * to the first address that is a multiple of `alignment` (a power of two
  * from 1 to 4096). io/aligned-buffer.ts uses it to start read buffers on a
- * 64-byte boundary: Linux copies file data into a buffer whose address is
- * 8-24 bytes past a 32-byte boundary (where glibc's malloc, so Node's
- * Buffer.allocUnsafeSlow, puts a large block) at about half the speed.
+ * 64-byte boundary: the kernel copies file data at a third to two thirds of
+ * its speed into memory 1-31 bytes past the source's offset within its page,
+ * and glibc's malloc (so Node's Buffer.allocUnsafeSlow) starts a large block
+ * 16 bytes past a page, which a file read from position 0 always hits.
  */
 static napi_value alignment_gap(napi_env env, napi_callback_info info) {
   size_t argc;

@@ -1,7 +1,8 @@
 // The floor of what any Node program can do on this machine for verify-batch's
 // hashing: N bare worker threads that only read files (1 MiB readSync into one
 // reused, page-aligned buffer) and SHA-256 them (node:crypto, SHA-NI), files
-// dealt big-first to the least-loaded thread. No manifests, no signatures, no pool library.
+// dealt big-first to the least-loaded thread. No manifests, no signatures, no
+// pool library.
 // bench/verify-batch.mjs times it as a process, beside verify-batch, so the
 // distance from verify-batch to the hardware is measured, not guessed.
 //
