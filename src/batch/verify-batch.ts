@@ -334,7 +334,12 @@ async function* manifestReadings(step: RunStep, manifests: readonly DiscoveredFi
   for (let i = 0; i < manifests.length; i += MANIFESTS_PER_TASK) slices.push(manifests.slice(i, i + MANIFESTS_PER_TASK));
   const inFlight: Promise<unknown>[] = [];
   const send = (index: number): void => {
-    if (index < slices.length) inFlight.push(pool.run(slices[index]!.map((m) => m.abs), { name: 'readManifests' }));
+    if (index >= slices.length) return;
+    const task = pool.run(slices[index]!.map((m) => m.abs), { name: 'readManifests' });
+    // A task still in flight when the run stops (aborted, or its consumer gone) is never awaited:
+    // its failure must not surface as an unhandled rejection. An awaited one still throws.
+    task.catch(() => undefined);
+    inFlight.push(task);
   };
   for (let i = 0; i < pool.jobs * MANIFEST_TASKS_IN_FLIGHT_PER_JOB; i++) send(i);
   for (let index = 0; index < slices.length && !signal.aborted; index++) {
